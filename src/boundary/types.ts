@@ -169,6 +169,8 @@ export interface ObjectMeta {
   currentVersion: number;
   /** Per-operation use counters. */
   usage: Record<string, number>;
+  /** The other half of a key pair (private ↔ public), if any. */
+  peer?: string;
 }
 
 export interface KeyVersionInfo {

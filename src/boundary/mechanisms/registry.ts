@@ -65,3 +65,41 @@ export function mechanismByCkm(ckm: number): MechanismDescriptor | undefined {
 export function mechanismsFor(op: Operation): MechanismDescriptor[] {
   return ALL_MECHANISMS.filter((m) => m.operations.includes(op));
 }
+
+/** What front ends may know of a mechanism: its facts, not its implementation. */
+export interface MechanismInfo {
+  name: string;
+  ckm?: number;
+  aliases: string[];
+  family: string;
+  operations: Operation[];
+  keyTypes: string[];
+  keyBits?: { min: number; max: number };
+  approved: boolean;
+  disabledByDefault: boolean;
+}
+
+function info(m: MechanismDescriptor): MechanismInfo {
+  const i: MechanismInfo = {
+    name: m.name,
+    aliases: [...(m.aliases ?? [])],
+    family: m.family,
+    operations: [...m.operations],
+    keyTypes: [...m.keyTypes],
+    approved: m.approved,
+    disabledByDefault: m.disabledByDefault === true,
+  };
+  if (m.ckm !== undefined) i.ckm = m.ckm;
+  if (m.keyBits) i.keyBits = { ...m.keyBits };
+  return i;
+}
+
+export function listMechanisms(): MechanismInfo[] {
+  return ALL_MECHANISMS.map(info);
+}
+
+/** Facts of one mechanism by name, alias or CKM number; undefined if unknown. */
+export function mechanismInfo(ref: string | number): MechanismInfo | undefined {
+  const m = typeof ref === 'number' ? byCkm.get(ref) : byName.get(ref.toUpperCase());
+  return m ? info(m) : undefined;
+}

@@ -1,0 +1,13 @@
+// The boundary's one door. Everything outside src/boundary/ imports from here and nowhere else
+// (an architecture test enforces it). What passes through is the Hsm class, the error catalogue,
+// the secret wrapper and plain data types: never a LoadedKey, never raw key material.
+
+export { ERROR_CATALOGUE, type ErrorCode, HsmError, isHsmError } from './errors.js';
+export { Hsm, type HsmOptions, type LoginResult, type ModuleState, type ModuleStatus, type ObjectInfo } from './hsm.js';
+export { listMechanisms, type MechanismInfo, mechanismInfo } from './mechanisms/registry.js';
+export type { MechanismParams, Operation } from './mechanisms/types.js';
+export { templateFromEntries } from './policy/validator.js';
+export { SecretBytes } from './secret.js';
+export type { AuditEvent, AuditRecord } from './store/types.js';
+export type { VaultOptions } from './store/vault.js';
+export type { Attributes, Curve, KeyState, KeyType, ObjectClass, PartitionRecord, Role, Template, UserRecord } from './types.js';
