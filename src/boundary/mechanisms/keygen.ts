@@ -29,6 +29,8 @@ export const MECHANISMS: MechanismDescriptor[] = [
   gen('EC-KEY-PAIR-GEN', 0x1040, ['ec'], true), // CKM_EC_KEY_PAIR_GEN
   gen('EC-EDWARDS-KEY-PAIR-GEN', 0x1055, ['ec-edwards'], true), // CKM_EC_EDWARDS_KEY_PAIR_GEN
   gen('EC-MONTGOMERY-KEY-PAIR-GEN', 0x1056, ['ec-montgomery'], true), // CKM_EC_MONTGOMERY_KEY_PAIR_GEN
+  // PKCS#11 v3.2 numbers checked against the OASIS pkcs11t.h as mirrored in LudovicRousseau/PyKCS11
+  // src/pykcs11.i (CKM_ML_KEM_KEY_PAIR_GEN 0x0F, CKM_ML_DSA_KEY_PAIR_GEN 0x1C, CKM_SLH_DSA_KEY_PAIR_GEN 0x2D).
   gen('ML-KEM-KEY-PAIR-GEN', 0x0f, ['ml-kem'], true), // CKM_ML_KEM_KEY_PAIR_GEN (v3.2)
   gen('ML-DSA-KEY-PAIR-GEN', 0x1c, ['ml-dsa'], true), // CKM_ML_DSA_KEY_PAIR_GEN (v3.2)
   gen('SLH-DSA-KEY-PAIR-GEN', 0x2d, ['slh-dsa'], true), // CKM_SLH_DSA_KEY_PAIR_GEN (v3.2)
