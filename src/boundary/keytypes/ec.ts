@@ -41,6 +41,11 @@ function spki(key: KeyObject): Uint8Array {
   return new Uint8Array(key.export({ format: 'der', type: 'spki' }));
 }
 
+/** An inconsistent pair is the caller's bad material on import; on generation the guard turns any throw into the error state. */
+function pairwiseFailure(what: string): HsmError {
+  return new HsmError('ATTRIBUTE_VALUE_INVALID', what);
+}
+
 const PAIRWISE_MESSAGE = Buffer.from('coffer pairwise consistency test (FIPS 140-3 IG 10.3.A)');
 
 /** IG 10.3.A for key-agreement keys: Z from (d, ephemeral Q) must equal Z from (ephemeral d, Q). */
@@ -49,12 +54,18 @@ async function agreementPairwise(info: CurveInfo, priv: KeyObject, pub: KeyObjec
   const ephPriv = createPrivateKey({ key: eph.privateKey, format: 'der', type: 'pkcs8' });
   eph.privateKey.fill(0);
   const ephPub = createPublicKey({ key: eph.publicKey, format: 'der', type: 'spki' });
-  const z1 = diffieHellman({ privateKey: priv, publicKey: ephPub });
-  const z2 = diffieHellman({ privateKey: ephPriv, publicKey: pub });
+  let z1: Buffer;
+  let z2: Buffer;
+  try {
+    z1 = diffieHellman({ privateKey: priv, publicKey: ephPub });
+    z2 = diffieHellman({ privateKey: ephPriv, publicKey: pub });
+  } catch {
+    throw pairwiseFailure(`pairwise test failed: ${info.curve} agreement`);
+  }
   const same = z1.length === z2.length && timingSafeEqual(z1, z2);
   z1.fill(0);
   z2.fill(0);
-  if (!same) throw new Error(`pairwise test failed: ${info.curve} agreement`);
+  if (!same) throw pairwiseFailure(`pairwise test failed: ${info.curve} agreement`);
 }
 
 function descriptor(family: EcFamily, ckk: number): KeyTypeDescriptor {
@@ -104,17 +115,19 @@ function descriptor(family: EcFamily, ckk: number): KeyTypeDescriptor {
     async pairwiseTest(privateKey: LoadedKey, publicKey: LoadedKey): Promise<void> {
       const priv = privateKey.keyObject;
       const pub = publicKey.keyObject?.type === 'public' ? publicKey.keyObject : publicKey.publicKeyObject;
-      if (priv?.type !== 'private' || !pub) throw new Error(`pairwise test failed: ${family} key objects missing`);
+      if (priv?.type !== 'private' || !pub) throw pairwiseFailure(`pairwise test failed: ${family} key objects missing`);
       const info = curveOfNodeKey(priv.asymmetricKeyType, priv.asymmetricKeyDetails?.namedCurve);
-      if (!info || info.keyType !== family) throw new Error(`pairwise test failed: ${family} curve`);
+      if (!info || info.keyType !== family) throw pairwiseFailure(`pairwise test failed: ${family} curve`);
       // The stored public key must be the one the private key implies (a PKCS#8 may embed another).
       const a = spki(createPublicKey(priv));
       const b = spki(pub);
-      if (a.length !== b.length || !timingSafeEqual(a, b)) throw new Error(`pairwise test failed: ${info.curve} public key mismatch`);
+      if (a.length !== b.length || !timingSafeEqual(a, b)) throw pairwiseFailure(`pairwise test failed: ${info.curve} public key mismatch`);
       if (family !== 'ec-montgomery') {
         const hash = family === 'ec' ? 'sha256' : null; // RFC 8032 EdDSA hashes internally
-        const sig = await signAsync(hash, PAIRWISE_MESSAGE, priv);
-        if (!(await verifyAsync(hash, PAIRWISE_MESSAGE, pub, sig))) throw new Error(`pairwise test failed: ${info.curve} signature`);
+        const sig = await signAsync(hash, PAIRWISE_MESSAGE, priv).catch(() => {
+          throw pairwiseFailure(`pairwise test failed: ${info.curve} signing`);
+        });
+        if (!(await verifyAsync(hash, PAIRWISE_MESSAGE, pub, sig))) throw pairwiseFailure(`pairwise test failed: ${info.curve} signature`);
       }
       if (family !== 'ec-edwards') await agreementPairwise(info, priv, pub);
     },

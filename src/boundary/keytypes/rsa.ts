@@ -64,6 +64,11 @@ function normalizeSpec(spec: KeySpec): KeySpec {
   return { keyType: 'rsa', modulusBits: spec.modulusBits, publicExponent };
 }
 
+/** An inconsistent pair is the caller's bad material on import; on generation the guard turns any throw into the error state. */
+function pairwiseFailure(what: string): HsmError {
+  return new HsmError('ATTRIBUTE_VALUE_INVALID', what);
+}
+
 const PAIRWISE_MESSAGE = Buffer.from('coffer pairwise consistency test (FIPS 140-3 IG 10.3.A)');
 
 export const RSA_KEY_TYPE: KeyTypeDescriptor = {
@@ -96,11 +101,13 @@ export const RSA_KEY_TYPE: KeyTypeDescriptor = {
   async pairwiseTest(privateKey: LoadedKey, publicKey: LoadedKey): Promise<void> {
     const priv = privateKey.keyObject;
     const pub = publicKey.keyObject ?? publicKey.publicKeyObject;
-    if (priv?.type !== 'private' || !pub) throw new Error('pairwise test failed: rsa key objects missing');
+    if (priv?.type !== 'private' || !pub) throw pairwiseFailure('pairwise test failed: rsa key objects missing');
     // RSASSA-PSS sign/verify exercises the private exponent against the stored public key (IG 10.3.A).
     const opts = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 };
-    const sig = await signAsync('sha256', PAIRWISE_MESSAGE, { key: priv, ...opts });
-    if (!(await verifyAsync('sha256', PAIRWISE_MESSAGE, { key: pub, ...opts }, sig))) throw new Error('pairwise test failed: rsa');
+    const sig = await signAsync('sha256', PAIRWISE_MESSAGE, { key: priv, ...opts }).catch(() => {
+      throw pairwiseFailure('pairwise test failed: rsa signing');
+    });
+    if (!(await verifyAsync('sha256', PAIRWISE_MESSAGE, { key: pub, ...opts }, sig))) throw pairwiseFailure('pairwise test failed: rsa');
   },
 };
 
