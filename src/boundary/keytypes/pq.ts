@@ -11,8 +11,8 @@ import { HsmError } from '../errors.js';
 import type { KeySpec } from '../mechanisms/types.js';
 import { SecretBytes } from '../secret.js';
 import type { KeyType, LoadedKey } from '../types.js';
-import { decodePkcs8, decodeSeedChoice, decodeSpki, encodePkcs8, encodeSeedChoice } from './pq-der.js';
-import type { KeyFacts, KeyTypeDescriptor } from './types.js';
+import { decodePkcs8, decodeSeedChoice, decodeSpki, encodePkcs8, encodeSeedChoice, encodeSpki } from './pq-der.js';
+import type { KeyFacts, KeyTypeDescriptor, KeyTypeMaterial } from './types.js';
 
 /** What noble offers for a signature parameter set. */
 export interface PqSigner {
@@ -104,12 +104,6 @@ export function kemFor(key: LoadedKey): PqKem {
   return setInfo<PqKem>('ml-kem', key.parameterSet).impl;
 }
 
-/** Material as the lead hands it over; `parameterSet` (the object's attribute) resolves raw seeds. */
-interface PqMaterial {
-  secret?: SecretBytes;
-  publicData?: Uint8Array;
-  parameterSet?: string;
-}
 
 interface ParsedPrivate {
   parameterSet: string;
@@ -169,15 +163,18 @@ function fromExpanded(family: PqFamily, parameterSet: string, sk: Uint8Array): P
   return { parameterSet: info.name, expanded: Uint8Array.from(sk), publicKey };
 }
 
-function pickSet(family: PqFamily, candidates: string[], material: PqMaterial): string {
+function pickSet(family: PqFamily, candidates: string[], material: KeyTypeMaterial): string {
   const hinted = canonicalSet(family, material.parameterSet);
   if (hinted) {
     if (!candidates.includes(hinted)) throw invalid('key length does not fit the parameter set');
     return hinted;
   }
   if (candidates.length === 1) return candidates[0] as string;
-  // A raw seed fits several sets: the public key, if given, tells them apart by its length.
+  // A raw seed fits several sets: the public key, if given, names the set (SPKI) or tells them apart by length.
   if (material.publicData) {
+    const spki = decodeSpki(material.publicData);
+    const named = spki ? canonicalSet(family, spki.parameterSet) : undefined;
+    if (named && candidates.includes(named)) return named;
     const byPub = setsWithLength(family, 'publicKey', material.publicData.length).filter((s) => candidates.includes(s));
     if (byPub.length === 1) return byPub[0] as string;
   }
@@ -185,7 +182,7 @@ function pickSet(family: PqFamily, candidates: string[], material: PqMaterial): 
 }
 
 /** Reads any accepted private serialisation: PKCS#8 (seed, expanded or both), raw expanded key, or raw seed. */
-function parsePrivate(family: PqFamily, material: PqMaterial): ParsedPrivate {
+function parsePrivate(family: PqFamily, material: KeyTypeMaterial): ParsedPrivate {
   const bytes = material.secret?.insecureBytes();
   if (!bytes) throw new TypeError('no private material');
   const p8 = decodePkcs8(bytes);
@@ -221,7 +218,7 @@ function spkiMatches(publicData: Uint8Array, parsed: ParsedPrivate): boolean {
 }
 
 /** Reads a public key: raw bytes (set from the hint or the length) or SPKI. */
-function parsePublic(family: PqFamily, material: PqMaterial): { parameterSet: string; publicKey: Uint8Array } {
+function parsePublic(family: PqFamily, material: KeyTypeMaterial): { parameterSet: string; publicKey: Uint8Array } {
   const bytes = material.publicData;
   if (!bytes) throw new TypeError('no public material');
   let parameterSet: string;
@@ -242,6 +239,15 @@ function parsePublic(family: PqFamily, material: PqMaterial): { parameterSet: st
     throw invalid('ML-KEM encapsulation key fails the modulus check (FIPS 203 §7.2)');
   }
   return { parameterSet: info.name, publicKey: Uint8Array.from(publicKey) };
+}
+
+/**
+ * The stored public serialisation: the raw key for ML-DSA/ML-KEM, whose lengths name the set
+ * (FIPS 204 Table 2, FIPS 203 Table 3), and SPKI (RFC 9814 §4) for SLH-DSA, where one 32/48/64-byte
+ * key fits four sets and only the OID can tell them apart.
+ */
+function publicSerialisation(family: PqFamily, parameterSet: string, raw: Uint8Array): Uint8Array {
+  return family === 'slh-dsa' ? encodeSpki(parameterSet, raw) : raw;
 }
 
 /** A fixed message for pairwise tests: FIPS 140-3 IG 10.3.A asks only that it be signed and verified. */
@@ -268,12 +274,12 @@ function descriptor(keyType: PqFamily, ckk: number): KeyTypeDescriptor {
         const secret = SecretBytes.adopt(Buffer.from(encodePkcs8(info.name, inner)));
         inner.fill(0);
         kp.secretKey.fill(0);
-        return { secret, publicData: kp.publicKey };
+        return { secret, publicData: publicSerialisation(keyType, info.name, kp.publicKey) };
       } finally {
         seed.fill(0);
       }
     },
-    load(uid: string, version: number, material: PqMaterial): LoadedKey {
+    load(uid: string, version: number, material: KeyTypeMaterial): LoadedKey {
       if (material.secret) {
         const p = parsePrivate(keyType, material);
         const info = setInfo(keyType, p.parameterSet);
@@ -285,7 +291,7 @@ function descriptor(keyType: PqFamily, ckk: number): KeyTypeDescriptor {
       const info = setInfo(keyType, p.parameterSet);
       return { uid, version, keyType, class: 'public-key', publicData: p.publicKey, parameterSet: p.parameterSet, bits: strengthOf(info.category) };
     },
-    facts(material: PqMaterial): KeyFacts {
+    facts(material: KeyTypeMaterial): KeyFacts {
       if (material.secret) {
         const p = parsePrivate(keyType, material);
         p.expanded.fill(0);
@@ -294,9 +300,9 @@ function descriptor(keyType: PqFamily, ckk: number): KeyTypeDescriptor {
       return { parameterSet: parsePublic(keyType, material).parameterSet };
     },
     publicFromPrivate(secret: SecretBytes, parameterSet?: string): Uint8Array {
-      const p = parsePrivate(keyType, { secret, parameterSet });
+      const p = parsePrivate(keyType, parameterSet === undefined ? { secret } : { secret, parameterSet });
       p.expanded.fill(0);
-      return p.publicKey;
+      return publicSerialisation(keyType, p.parameterSet, p.publicKey);
     },
     strength(facts: KeyFacts): number {
       return strengthOf(setInfo(keyType, facts.parameterSet).category);

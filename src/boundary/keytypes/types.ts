@@ -27,6 +27,17 @@ export interface KeyFacts {
   parameterSet?: string;
 }
 
+/**
+ * Serialised material handed to a key type. `parameterSet` is the object's (or import template's)
+ * attribute: a raw post-quantum seed (32-byte ML-DSA ξ, 64-byte ML-KEM d‖z) or a raw SLH-DSA key
+ * fits several parameter sets, and only this names which. Other key types ignore it.
+ */
+export interface KeyTypeMaterial {
+  secret?: SecretBytes;
+  publicData?: Uint8Array;
+  parameterSet?: string;
+}
+
 export interface KeyTypeDescriptor {
   keyType: KeyType;
   /** 'secret' types make secret-key objects; 'pair' types make private/public pairs. */
@@ -42,11 +53,11 @@ export interface KeyTypeDescriptor {
    * required, curve membership, RSA consistency). Bad material: HsmError('ATTRIBUTE_VALUE_INVALID').
    * `secret` absent means a public key from `publicData`.
    */
-  load(uid: string, version: number, material: { secret?: SecretBytes; publicData?: Uint8Array }): LoadedKey;
+  load(uid: string, version: number, material: KeyTypeMaterial): LoadedKey;
   /** Public facts of the material (sizes, curve) so attributes describe the key truthfully. */
-  facts(material: { secret?: SecretBytes; publicData?: Uint8Array }): KeyFacts;
-  /** For pairs: the public key bytes derived from the private material. */
-  publicFromPrivate?(secret: SecretBytes): Uint8Array;
+  facts(material: KeyTypeMaterial): KeyFacts;
+  /** For pairs: the public key bytes derived from the private material (`parameterSet` as in KeyTypeMaterial). */
+  publicFromPrivate?(secret: SecretBytes, parameterSet?: string): Uint8Array;
   /** Security strength in bits (SP 800-57 Pt 1 Rev 5 Table 2; FIPS 203/204/205 categories). */
   strength(facts: KeyFacts): number;
   /** Pairwise-consistency test for generated and imported pairs (FIPS 140-3 IG 10.3.A): throws on failure. */
