@@ -337,3 +337,36 @@ test('AES-KW and AES-KWP: RFC 3394 §4 and RFC 5649 §6 vectors, lengths, unifor
   await rejectsWith(fn(kwp.unwrap)(kek, new Uint8Array(17), {}), 'UNWRAP_FAILED');
   await rejectsWith(fn(kw.encrypt)(kek, new Uint8Array(16), { iv: new Uint8Array(8) }), 'MECHANISM_PARAM_INVALID');
 });
+
+test('through the API: generated TDES keys, degenerate import refused, ECB disabled, GCM wraps and CBC-PAD does not', async () => {
+  const { testHsm, importSecret, importTrustedWrapKey, expectKeyValue } = await import('../support/hsm.js');
+  const t = await testHsm();
+  try {
+    const d2 = await t.hsm.generateKey(t.user, { template: { class: 'secret-key', keyType: 'des2', encrypt: true, decrypt: true, token: false } });
+    const r = await t.hsm.encrypt(t.user, { key: d2, mechanism: 'DES3-CBC-PAD', data: Buffer.from('hi') });
+    assert.equal(r.params?.iv?.length, 8);
+    assert.deepEqual(Buffer.from(await t.hsm.decrypt(t.user, { key: d2, mechanism: 'DES3-CBC-PAD', data: r.data, params: r.params })), Buffer.from('hi'));
+    await rejectsWith(t.hsm.encrypt(t.user, { key: d2, mechanism: 'DES3-ECB', data: new Uint8Array(8) }), 'MECHANISM_INVALID');
+    await rejectsWith(importSecret(t, 'des2', hex('0123456789abcdef0123456789abcdef'), { encrypt: true }), 'ATTRIBUTE_VALUE_INVALID');
+    const mac = await importSecret(t, 'des2', hex('0123456789ABCDEFFEDCBA9876543210'), { sign: true, verify: true });
+    const data = Buffer.from('Now is the time for all ', 'latin1');
+    const { signature } = await t.hsm.sign(t.user, { key: mac, mechanism: 'ISO9797-1-MAC-ALG3', data });
+    assert.deepEqual(Buffer.from(signature), hex('A1C72E74EA3FA9B6'));
+    assert.equal(await t.hsm.verify(t.user, { key: mac, mechanism: 'DES3-RETAIL-MAC', data, signature: hex('A1C72E74EA3FA9B7') }), false);
+
+    const kek = await importTrustedWrapKey(t, 'aes', hex('000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f'));
+    const value = hex('00112233445566778899aabbccddeeff');
+    const key = await importSecret(t, 'generic-secret', value, { extractable: true, sign: true });
+    const w = await t.hsm.wrapKey(t.user, { wrappingKey: kek, key, mechanism: 'AES-GCM' });
+    assert.equal(w.params?.iv?.length, 12);
+    const template = { class: 'secret-key', keyType: 'generic-secret', sign: true, token: false } as const;
+    const back = await t.hsm.unwrapKey(t.user, { unwrappingKey: kek, mechanism: 'AES-GCM', wrapped: w.wrapped, params: w.params, template });
+    await expectKeyValue(t, back, value);
+    const bad = Buffer.from(w.wrapped);
+    bad[0] ^= 1;
+    await rejectsWith(t.hsm.unwrapKey(t.user, { unwrappingKey: kek, mechanism: 'AES-GCM', wrapped: bad, params: w.params, template }), 'UNWRAP_FAILED');
+    await rejectsWith(t.hsm.wrapKey(t.user, { wrappingKey: kek, key, mechanism: 'AES-CBC-PAD' }), 'MECHANISM_INVALID');
+  } finally {
+    await t.close();
+  }
+});
