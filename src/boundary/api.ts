@@ -6,6 +6,7 @@ export { ERROR_CATALOGUE, type ErrorCode, HsmError, isHsmError } from './errors.
 export { Hsm, type HsmOptions, type LoginResult, type ModuleState, type ModuleStatus, type ObjectInfo } from './hsm.js';
 export { listMechanisms, type MechanismInfo, mechanismInfo } from './mechanisms/registry.js';
 export type { MechanismParams, Operation } from './mechanisms/types.js';
+export { attributesToJson, decodeBase64, templateFromJson } from './policy/template-json.js';
 export { templateFromEntries } from './policy/validator.js';
 export { SecretBytes } from './secret.js';
 export type { AuditEvent, AuditRecord } from './store/types.js';

@@ -58,6 +58,11 @@ export const ERROR_CATALOGUE = {
   DECAPSULATE_FAILED: { ckr: 0x40, http: 400, message: 'decapsulation failed' },
   // Limits
   LIMIT_EXCEEDED: { ckr: 0x31, http: 429, message: 'a configured limit was exceeded' }, // CKR_DEVICE_MEMORY
+  // Front-end protocol errors (same catalogue, so every front end maps them the same way)
+  UNAUTHENTICATED: { ckr: 0x101, http: 401, message: 'a valid bearer token is required' }, // CKR_USER_NOT_LOGGED_IN
+  REQUEST_TOO_LARGE: { ckr: 0x21, http: 413, message: 'the request is larger than the configured limit' }, // CKR_DATA_LEN_RANGE
+  UNSUPPORTED_MEDIA_TYPE: { ckr: 0x7, http: 415, message: 'send application/json' },
+  NOT_FOUND: { ckr: 0x7, http: 404, message: 'no such route' },
 } as const satisfies Record<string, { ckr: number; http: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -1,0 +1,38 @@
+// The JSON body parser: size is bounded by fastify's bodyLimit; here nesting depth is bounded
+// before parsing (a linear scan outside strings), and `__proto__` / `constructor.prototype`
+// keys are refused (attacks.md D-08), so no body can reach a handler as a polluted object.
+
+import { HsmError } from '../../boundary/api.js';
+
+export function checkDepth(text: string, maxDepth: number): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > maxDepth) throw new HsmError('ARGUMENTS_BAD', `JSON nested deeper than ${maxDepth}`);
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+}
+
+export function parseJsonBody(text: string, maxDepth: number): unknown {
+  if (text.length === 0) return undefined;
+  checkDepth(text, maxDepth);
+  let value: unknown;
+  try {
+    value = JSON.parse(text, (key, v) => {
+      if (key === '__proto__' || (key === 'constructor' && typeof v === 'object' && v !== null && 'prototype' in v)) {
+        throw new HsmError('ARGUMENTS_BAD', 'forbidden key in JSON');
+      }
+      return v;
+    });
+  } catch (e) {
+    if (e instanceof HsmError) throw e;
+    throw new HsmError('ARGUMENTS_BAD', 'malformed JSON');
+  }
+  return value;
+}
