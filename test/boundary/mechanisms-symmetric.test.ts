@@ -370,3 +370,12 @@ test('through the API: generated TDES keys, degenerate import refused, ECB disab
     await t.close();
   }
 });
+
+test('retail MAC padding method 2 (ISO/IEC 9797-1 §6.1.3) is method 1 over the data with 0x80 appended', async () => {
+  const { retailMac } = await import('../../src/boundary/mechanisms/iso9797-mac.js');
+  const key = loadSymmetricKey('des2', hex('0123456789ABCDEFFEDCBA9876543210'));
+  for (const len of [0, 7, 8, 22, 24]) {
+    const m = Buffer.alloc(len, 0x41);
+    assert.deepEqual(retailMac(key, m, 2), retailMac(key, Buffer.concat([m, hex('80')]), 1), `len ${len}`);
+  }
+});

@@ -83,7 +83,10 @@ function gcmOpen(key: LoadedKey, ko: KeyObject, iv: Buffer, input: Uint8Array, a
   const head = d.update(input.subarray(0, split));
   try {
     const tail = d.final();
-    return tail.length === 0 ? head : Buffer.concat([head, tail]);
+    if (tail.length === 0) return head;
+    const out = Buffer.concat([head, tail]);
+    head.fill(0);
+    return out;
   } catch (e) {
     head.fill(0); // no unauthenticated plaintext survives a failed tag check
     throw e;

@@ -69,7 +69,13 @@ export function runCipher(
   const c = direction === 'encrypt' ? createCipheriv(name, key, iv) : createDecipheriv(name, key, iv);
   c.setAutoPadding(padding);
   const head = c.update(data);
-  const tail = c.final();
+  let tail: Buffer;
+  try {
+    tail = c.final();
+  } catch (e) {
+    head.fill(0); // plaintext of a refused decryption (bad padding, bad ICV) never survives
+    throw e;
+  }
   if (tail.length === 0) return head;
   const out = Buffer.concat([head, tail]);
   head.fill(0);

@@ -60,7 +60,8 @@ export function cmacImpl(blockSize: 8 | 16, keyTypes: readonly KeyType[]): Mecha
     async sign(key, data, params) {
       noParams(params, ['length']);
       const len = macLength(params, blockSize);
-      return cmacTag(key, keyTypes, blockSize, data).subarray(0, len);
+      // A copy, not a view: the truncated-away bits must not ride along in the ArrayBuffer.
+      return Buffer.from(cmacTag(key, keyTypes, blockSize, data).subarray(0, len));
     },
     async verify(key, data, signature, params) {
       noParams(params, ['length']);

@@ -42,7 +42,7 @@ function retailMacImpl(method: 1 | 2): MechanismImpl {
       keyObjectFor(key, TDES_KEY_TYPES);
       noParams(params, ['length']);
       // ISO/IEC 9797-1:2011 §7.4: the MAC is the leftmost m bits of the final block.
-      return retailMac(key, data, method).subarray(0, macLength(params, BLOCK));
+      return Buffer.from(retailMac(key, data, method).subarray(0, macLength(params, BLOCK))); // a copy, not a view of the full MAC
     },
     async verify(key, data, signature, params) {
       keyObjectFor(key, TDES_KEY_TYPES);
