@@ -458,7 +458,9 @@ export class Hsm {
 
   /** Finds an object by uid or `alias/<name>` in the session's partition; anything else does not exist for this caller. */
   #resolve(s: Session, ref: KeyRef, missing: 'KEY_HANDLE_INVALID' | 'OBJECT_NOT_FOUND'): Resolved {
-    if (typeof ref !== 'string' || ref.length === 0 || ref.length > 300 || !s.partition) throw new HsmError(missing);
+    // Appliance roles (admin, auditor) address no objects at all: that is a role refusal, not a missing key.
+    if (!s.partition) throw new HsmError('USER_TYPE_INVALID', `the ${s.role} role cannot use keys`);
+    if (typeof ref !== 'string' || ref.length === 0 || ref.length > 300) throw new HsmError(missing);
     const own = s.objects.get(ref);
     if (own) return { object: own.object, sessionOwned: true };
     const uid = ref.startsWith('alias/') ? this.#aliasIndex(s.partition).get(ref.slice(6)) : ref;
