@@ -1,0 +1,124 @@
+// The composition root: opens the boundary on the configured store, unseals it (key file) or
+// sets it up (dev mode), starts the REST front end with metrics, and shuts down cleanly on
+// SIGTERM/SIGINT (drain in-flight requests, then close the store).
+
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { Hsm } from '../boundary/api.js';
+import { buildRestApp } from '../frontends/rest/app.js';
+import type { TokenStore } from '../frontends/rest/tokens.js';
+import type { ServerConfig } from './config.js';
+import { type DevSetup, setUpDev } from './dev.js';
+import { readOrCreateKeyFile } from './key-file.js';
+import { Metrics } from './metrics.js';
+
+export interface RunningServer {
+  hsm: Hsm;
+  app: FastifyInstance;
+  tokens: TokenStore;
+  address: string;
+  dev?: DevSetup;
+  close(): Promise<void>;
+}
+
+export interface ServerStartOptions {
+  config: ServerConfig;
+  dev?: boolean;
+  /** Where banners and export lines go (default stderr/stdout). */
+  print?: (line: string) => void;
+}
+
+const PURGE_INTERVAL_MS = 3_600_000;
+
+export async function startServer(opts: ServerStartOptions): Promise<RunningServer> {
+  const { config } = opts;
+  const print = opts.print ?? ((l: string) => process.stdout.write(`${l}\n`));
+  mkdirSync(config.storage.dataDir, { recursive: true, mode: 0o700 });
+  const store = config.storage.backend === 'memory' ? { kind: 'memory' as const } : { kind: 'sqlite' as const, path: join(config.storage.dataDir, 'coffer.db') };
+  const keyFile = config.seal.keyFile ?? (opts.dev ? join(config.storage.dataDir, 'master.key') : undefined);
+  const hsm = await Hsm.open({
+    store,
+    cacheSize: config.security.keyCacheSize,
+    lockoutThreshold: config.security.lockoutThreshold,
+    sessionIdleMs: config.security.sessionIdleSeconds * 1000,
+  });
+  let dev: DevSetup | undefined;
+  if (keyFile) {
+    const { key } = readOrCreateKeyFile(keyFile);
+    try {
+      if (opts.dev) dev = await setUpDev(hsm, key, config.storage.dataDir);
+      else if (hsm.status().state === 'sealed') hsm.unseal(key);
+    } finally {
+      key.destroy();
+    }
+  }
+  const metrics = new Metrics(() => {
+    const s = hsm.status();
+    return { sessions: s.sessions, cached_keys: s.cachedKeys, unsealed: s.state === 'unsealed' ? 1 : 0, error_state: s.state === 'error' ? 1 : 0 };
+  });
+  const https = config.tls
+    ? {
+        key: readFileSync(config.tls.key),
+        cert: readFileSync(config.tls.cert),
+        ...(config.tls.clientCa ? { ca: readFileSync(config.tls.clientCa), requestCert: true } : {}),
+      }
+    : undefined;
+  const { app, tokens } = buildRestApp({
+    hsm,
+    bodyLimit: config.limits.bodyBytes,
+    jsonDepth: config.limits.jsonDepth,
+    rateLimit: { perSecond: config.limits.ratePerSecond, burst: config.limits.rateBurst },
+    tokenTtlMs: config.limits.tokenTtlSeconds * 1000,
+    logger: { level: config.log.level, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    ...(https ? { https } : {}),
+    observe: (o) => metrics.observe(o),
+  });
+  if (config.metrics.enabled) {
+    app.get('/metrics', async (_req, reply) => {
+      reply.type('text/plain; version=0.0.4');
+      return metrics.render();
+    });
+  }
+  const address = await app.listen({ host: config.listen.address, port: config.listen.port });
+  const purge = setInterval(() => {
+    try {
+      if (hsm.status().state === 'unsealed') hsm.purgeDueDeletions();
+    } catch (e) {
+      app.log.error({ code: (e as { code?: string }).code }, 'scheduled deletion sweep failed');
+    }
+  }, PURGE_INTERVAL_MS);
+  purge.unref();
+  if (dev) {
+    const login = tokens.issue(dev.userSession);
+    for (const l of dev.banner(address, login.token)) print(l);
+  }
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      clearInterval(purge);
+      await app.close(); // stops accepting, waits for in-flight requests
+      hsm.close();
+    })();
+    return closing;
+  };
+  const running: RunningServer = { hsm, app, tokens, address, close };
+  if (dev) running.dev = dev;
+  return running;
+}
+
+/** Closes the server on SIGTERM/SIGINT, draining requests; a second signal exits at once. */
+export function closeOnSignals(server: RunningServer, exit: (code: number) => void = process.exit): void {
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return exit(1);
+    stopping = true;
+    server.app.log.info({ signal }, 'shutting down: draining requests');
+    server.close().then(
+      () => exit(0),
+      () => exit(1),
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
