@@ -61,6 +61,23 @@ function algorithmIdentifier(info: CurveInfo): number[] {
 }
 
 /**
+ * Whether an SPKI names its curve by OID (RFC 5480 §2.1.1: namedCurve; RFC 8410 §3). OpenSSL maps
+ * explicit parameters that match a named curve onto it, even with fields missing (Wycheproof
+ * NoCofactor), so a named key is recognised by its AlgorithmIdentifier bytes, not by the parse.
+ */
+export function hasNamedAlgorithm(info: CurveInfo, spki: Uint8Array): boolean {
+  if (spki[0] !== 0x30 || spki.length < 2) return false;
+  const first = spki[1]!;
+  // X.690 §8.1.3: short form, or long form with 1-2 length octets
+  const headerLength = first < 0x80 ? 2 : first === 0x81 ? 3 : first === 0x82 ? 4 : 0;
+  if (headerLength === 0) return false;
+  const algId = algorithmIdentifier(info);
+  if (spki.length < headerLength + algId.length) return false;
+  for (let i = 0; i < algId.length; i++) if (spki[headerLength + i] !== algId[i]) return false;
+  return true;
+}
+
+/**
  * SubjectPublicKeyInfo (RFC 5280 §4.1.2.7) around a raw public key: an SEC 1 §2.3.3 point
  * (0x04‖X‖Y or 0x02/0x03‖X) for EC curves, the raw RFC 7748/8032 key for the others. Only
  * the length is checked here; whether the point is valid is OpenSSL's parse.

@@ -8,7 +8,7 @@ import { generateDerPair, signAsync, verifyAsync } from '../mechanisms/asymmetri
 import type { KeySpec } from '../mechanisms/types.js';
 import { SecretBytes } from '../secret.js';
 import type { Curve, LoadedKey } from '../types.js';
-import { CURVES, type CurveInfo, curveOfNodeKey } from './ec-curves.js';
+import { CURVES, type CurveInfo, curveOfNodeKey, hasNamedAlgorithm } from './ec-curves.js';
 import type { KeyFacts, KeyTypeDescriptor } from './types.js';
 
 type EcFamily = CurveInfo['keyType'];
@@ -33,6 +33,9 @@ function parse(family: EcFamily, material: { secret?: SecretBytes; publicData?: 
   const info = curveOfNodeKey(key.asymmetricKeyType, key.asymmetricKeyDetails?.namedCurve);
   // Explicit (unnamed) curve parameters are refused: attacks.md A-18, Wycheproof "UnnamedCurve".
   if (!info || info.keyType !== family) throw new HsmError('ATTRIBUTE_VALUE_INVALID', `not a ${family} key on a supported named curve`);
+  if (!material.secret && material.publicData && !hasNamedAlgorithm(info, material.publicData)) {
+    throw new HsmError('ATTRIBUTE_VALUE_INVALID', 'public key must name its curve (no explicit parameters)');
+  }
   const publicKey = key.type === 'private' ? createPublicKey(key) : key;
   return { key, publicKey, info };
 }

@@ -5,7 +5,7 @@
 
 import { createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
 import { HsmError } from '../errors.js';
-import { CURVES, type CurveInfo, curveOfNodeKey, pkcs8FromRaw, spkiFromRaw } from '../keytypes/ec-curves.js';
+import { CURVES, type CurveInfo, curveOfNodeKey, hasNamedAlgorithm, pkcs8FromRaw, spkiFromRaw } from '../keytypes/ec-curves.js';
 import { SecretBytes } from '../secret.js';
 import type { LoadedKey } from '../types.js';
 import { ECDH_P256_PEER_SPKI, ECDH_P256_PRIVATE, ECDH_P256_SHARED, X25519_ALICE_PRIVATE, X25519_BOB_PUBLIC, X25519_SHARED } from './asymmetric-kat-vectors.js';
@@ -24,6 +24,8 @@ function peerKey(info: CurveInfo, publicData: Uint8Array): KeyObject {
   let raw: Uint8Array | undefined;
   if (rawLengthOk(info, publicData.length)) raw = publicData;
   else if (publicData[0] === 0x04 && publicData.length >= 2 && publicData[1] === publicData.length - 2 && rawLengthOk(info, publicData.length - 2)) raw = publicData.subarray(2);
+  // Explicit curve parameters are refused even when they describe this curve (attacks.md A-18).
+  if (!raw && !hasNamedAlgorithm(info, publicData)) throw new HsmError('DOMAIN_PARAMS_INVALID', 'peer key must name its curve');
   let key: KeyObject;
   try {
     // OpenSSL's decoder refuses off-curve points, coordinates >= p and x without a square root (SEC 1 §3.2.2.1).
@@ -64,10 +66,13 @@ const ecdh: MechanismDescriptor = {
         // OpenSSL refuses a point at infinity result and X25519/X448 all-zero outputs.
         throw new HsmError('DOMAIN_PARAMS_INVALID', 'key agreement failed for this peer key');
       }
-      let acc = 0;
-      for (const b of z) acc |= b;
-      // RFC 7748 §6.1/§6.2: an all-zero shared secret means a low-order peer point.
-      if (acc === 0) throw new HsmError('DOMAIN_PARAMS_INVALID', 'peer key is of low order');
+      if (info.keyType === 'ec-montgomery') {
+        let acc = 0;
+        for (const b of z) acc |= b;
+        // RFC 7748 §6.1/§6.2: an all-zero X25519/X448 secret means a low-order peer point. (For the
+        // Weierstrass curves Z = 0 is a legitimate x-coordinate: Wycheproof EdgeCaseSharedSecret.)
+        if (acc === 0) throw new HsmError('DOMAIN_PARAMS_INVALID', 'peer key is of low order');
+      }
       if (!Number.isInteger(length) || length < 1 || length > z.length) {
         z.fill(0);
         throw new HsmError('KEY_SIZE_RANGE', `derived key length must be 1..${z.length} bytes`);
