@@ -162,6 +162,7 @@ function pkcs1Hashing(name: string, ckm: number, hashName: string, alias: string
 /** RFC 8017 §9.2 note 1: DigestInfo DER prefixes. */
 const DIGEST_INFO_PREFIX: Record<string, Buffer> = {
   'SHA-1': Buffer.from('3021300906052b0e03021a05000414', 'hex'),
+  'SHA-224': Buffer.from('302d300d06096086480165030402040500041c', 'hex'),
   'SHA-256': SHA256_DIGEST_INFO_PREFIX,
   'SHA-384': Buffer.from('3041300d060960864801650304020205000430', 'hex'),
   'SHA-512': Buffer.from('3051300d060960864801650304020305000440', 'hex'),
@@ -341,6 +342,7 @@ function fixedKey(): LoadedKey {
 export const MECHANISMS: MechanismDescriptor[] = [
   rsaPkcsRaw,
   pkcs1Hashing('SHA1-RSA-PKCS', 0x6, 'SHA-1', undefined, true), // CKM_SHA1_RSA_PKCS: legacy verification only
+  pkcs1Hashing('SHA224-RSA-PKCS', 0x46, 'SHA-224', undefined, false), // CKM_SHA224_RSA_PKCS
   pkcs1Hashing('SHA256-RSA-PKCS', 0x40, 'SHA-256', 'RSASSA_PKCS1_V1_5_SHA_256', false), // CKM_SHA256_RSA_PKCS
   pkcs1Hashing('SHA384-RSA-PKCS', 0x41, 'SHA-384', 'RSASSA_PKCS1_V1_5_SHA_384', false), // CKM_SHA384_RSA_PKCS
   pkcs1Hashing('SHA512-RSA-PKCS', 0x42, 'SHA-512', 'RSASSA_PKCS1_V1_5_SHA_512', false), // CKM_SHA512_RSA_PKCS
