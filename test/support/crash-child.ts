@@ -11,6 +11,8 @@ import { openVault } from '../../src/boundary/store/vault.js';
 import { partition, secretValue, storedObject } from './store-fixtures.js';
 
 export const CRASH_PARTITION = 'crash';
+/** Printed once the vault is open and unsealed, so the parent can time its kill from there. */
+export const READY = 'ready';
 
 /** Creates one key with one sealed version and its audit record, in one transaction; returns its uid. */
 export function createOne(vault: Vault): string {
@@ -36,6 +38,7 @@ function main(): void {
   else vault.initialize(key);
   key.destroy();
   if (!vault.getPartition(CRASH_PARTITION)) vault.putPartition(partition(CRASH_PARTITION));
+  process.stdout.write(`${READY}\n`);
   for (;;) {
     const uid = createOne(vault);
     // Writes to a pipe are synchronous on Linux, so the line is out before the next commit starts.

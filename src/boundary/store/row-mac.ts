@@ -3,53 +3,46 @@
 // (Bellare–Guérin–Rogaway 1995): XOR over rows of HMAC(storeMacKey, 'member' ‖ table ‖ key ‖ tag),
 // updated in O(1) per row change and committing to exactly which rows exist.
 
-import { createHmac, type Hmac, type KeyObject } from 'node:crypto';
+import { createHmac, type KeyObject } from 'node:crypto';
 import type { HeaderRow, Row, Table } from './backend.js';
 
 export const DIGEST_BYTES = 32;
 
-function field(h: Hmac, value: Uint8Array | string | null): void {
-  if (value === null) {
-    h.update(Buffer.from([0]));
-    return;
+type Field = Uint8Array | string | null;
+
+/**
+ * One HMAC over the length-prefixed fields: each is 0x00 (null) or 0x01 ‖ u32be length ‖ bytes.
+ * The encoding is built in one buffer first: one update() is several times faster than many.
+ */
+function macFields(key: KeyObject, fields: readonly Field[]): Buffer {
+  const parts = fields.map((f) => (f === null ? null : typeof f === 'string' ? Buffer.from(f, 'utf8') : f));
+  let total = 0;
+  for (const p of parts) total += p === null ? 1 : 5 + p.length;
+  const buf = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (const p of parts) {
+    if (p === null) {
+      buf[at++] = 0;
+      continue;
+    }
+    buf[at] = 1; // present (distinguishes null from empty)
+    buf.writeUInt32BE(p.length, at + 1);
+    buf.set(p, at + 5);
+    at += 5 + p.length;
   }
-  const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
-  const len = Buffer.alloc(5);
-  len[0] = 1; // present (distinguishes null from empty)
-  len.writeUInt32BE(bytes.length, 1);
-  h.update(len);
-  h.update(bytes);
+  return createHmac('sha256', key).update(buf).digest();
 }
 
 export function rowTag(macKey: KeyObject, table: Table, row: Omit<Row, 'tag'>): Buffer {
-  const h = createHmac('sha256', macKey);
-  field(h, 'row');
-  field(h, table);
-  field(h, row.key);
-  field(h, row.group);
-  field(h, row.body);
-  field(h, row.blob);
-  field(h, row.revision === null ? null : String(row.revision));
-  return h.digest();
+  return macFields(macKey, ['row', table, row.key, row.group, row.body, row.blob, row.revision === null ? null : String(row.revision)]);
 }
 
 export function memberHash(macKey: KeyObject, table: Table, key: string, tag: Uint8Array): Buffer {
-  const h = createHmac('sha256', macKey);
-  field(h, 'member');
-  field(h, table);
-  field(h, key);
-  field(h, tag);
-  return h.digest();
+  return macFields(macKey, ['member', table, key, tag]);
 }
 
 export function headerTag(macKey: KeyObject, header: Omit<HeaderRow, 'tag'>): Buffer {
-  const h = createHmac('sha256', macKey);
-  field(h, 'header');
-  field(h, String(header.format));
-  field(h, String(header.counter));
-  field(h, header.setDigest);
-  field(h, header.keyCheck);
-  return h.digest();
+  return macFields(macKey, ['header', String(header.format), String(header.counter), header.setDigest, header.keyCheck]);
 }
 
 /** acc ^= x, in place. */
