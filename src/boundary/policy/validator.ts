@@ -109,7 +109,7 @@ export interface Provenance {
   /** Generated inside the module. */
   local: boolean;
   /** For derive/decapsulate: the base key's bookkeeping, which a derived key can only lose. */
-  base?: Pick<Attributes, 'sensitive' | 'extractable' | 'alwaysSensitive' | 'neverExtractable'>;
+  base?: Pick<Attributes, 'sensitive' | 'extractable' | 'alwaysSensitive' | 'neverExtractable'> & { wrapWithTrusted?: boolean };
 }
 
 const DEFAULT_USAGE: Record<string, { secret?: Usage[]; private?: Usage[]; public?: Usage[] }> = {
@@ -191,7 +191,8 @@ export function newAttributes(op: 'create' | 'generate' | 'unwrap' | 'derive', t
     neverExtractable,
     local: isKey && op === 'generate' && prov.local,
     trusted: tpl.trusted ?? false,
-    wrapWithTrusted: secretBearing ? (tpl.wrapWithTrusted ?? false) : false,
+    // attacks.md A-13: wrapWithTrusted survives derivation (a derived key is no easier to export than its base).
+    wrapWithTrusted: secretBearing ? (tpl.wrapWithTrusted ?? false) || (op === 'derive' && prov.base?.wrapWithTrusted === true) : false,
     auditUse: tpl.auditUse ?? false,
   };
   if (keyType !== undefined) attrs.keyType = keyType;
@@ -264,6 +265,9 @@ export function checkConsistency(attrs: Attributes, pair?: Attributes): void {
     if (any(u, 'sign', 'verify') && u.has('derive')) inconsistent('an EC key may not both sign and derive');
   }
   if (attrs.wrap && (cls === 'secret-key' || cls === 'private-key') && !attrs.sensitive) inconsistent('a wrapping key must be sensitive');
+  // attacks.md A-08: wrapped blobs do not bind attributes, so an exported wrapping key could be
+  // unwrapped again with decrypt and read every blob it made. Key-transport keys never leave.
+  if (any(u, 'wrap', 'unwrap') && attrs.extractable) inconsistent('a wrapping or unwrapping key may not be extractable');
   // attacks.md A-12: a wrapping key whose value may be known outside (imported, derived) must be officer-trusted.
   if (attrs.wrap && !attrs.local && !attrs.trusted) inconsistent('a key not generated inside may wrap only when the officer marks it trusted');
   if (attrs.trusted && !attrs.wrap) inconsistent('trusted marks a wrapping key');
