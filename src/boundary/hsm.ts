@@ -84,6 +84,7 @@ const PARTITION = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const ALIAS = /^[A-Za-z0-9][A-Za-z0-9/_.-]{0,255}$/;
 const MAX_DATA = 1024 * 1024;
 const MAX_RANDOM = 64 * 1024;
+const MIN_DERIVED_BYTES = 14;
 const DAY_MS = 86_400_000;
 
 const GENERATOR: Record<KeyType, string> = {
@@ -542,14 +543,21 @@ export class Hsm {
   /** Clear import (C_CreateObject): secret keys, private keys, public keys, certificates, data. */
   async createObject(session: string, template: Template): Promise<string> {
     const s = this.#session(session, 'user', 'officer');
-    const tpl = checkTemplateShape(template);
-    const cls = tpl.class;
-    if (!cls) throw new HsmError('TEMPLATE_INCOMPLETE', 'class is required');
-    checkSettable('create', tpl, cls, s.role);
-    if (s.role === 'officer' && !(tpl.trusted === true || cls === 'public-key' || cls === 'certificate')) {
-      throw new HsmError('USER_TYPE_INVALID', 'an officer creates only trusted wrapping keys, public keys and certificates');
+    let tpl: Template;
+    let cls: ObjectClass;
+    try {
+      // Template refusals are audited like every other (attacks.md §0; A-13 step 1, A-17).
+      tpl = checkTemplateShape(template);
+      if (!tpl.class) throw new HsmError('TEMPLATE_INCOMPLETE', 'class is required');
+      cls = tpl.class;
+      checkSettable('create', tpl, cls, s.role);
+      if (s.role === 'officer' && !(tpl.trusted === true || cls === 'public-key' || cls === 'certificate')) {
+        throw new HsmError('USER_TYPE_INVALID', 'an officer creates only trusted wrapping keys, public keys and certificates');
+      }
+      this.#partitionOf(s);
+    } catch (e) {
+      throw this.#refused(s, 'object.create', undefined, e);
     }
-    this.#partitionOf(s);
     let publicData: Uint8Array | undefined;
     let secret: SecretBytes | undefined;
     let facts: KeyFacts = {};
@@ -1124,6 +1132,9 @@ export class Hsm {
     const kt = this.#keyTypeOf(tpl.keyType);
     if (kt.kind !== 'secret') throw new HsmError('TEMPLATE_INCONSISTENT', 'a derived key is a secret key');
     const spec = kt.normalizeSpec(tpl.valueLen !== undefined ? { keyType: kt.keyType, valueLen: tpl.valueLen } : { keyType: kt.keyType });
+    // attacks.md A-16: HKDF and ECDH outputs of length n are prefixes of longer ones, so 1-byte keys
+    // brute-forced one length at a time rebuild a full derived key; 112 bits is SP 800-131A's floor.
+    if ((spec.valueLen ?? 32) < MIN_DERIVED_BYTES) throw new HsmError('KEY_SIZE_RANGE', `a derived key has at least ${MIN_DERIVED_BYTES} bytes`);
     return { tpl, kt, length: spec.valueLen ?? 32 };
   }
 
