@@ -17,6 +17,7 @@ import { MECHANISMS as RSA } from '../../src/boundary/mechanisms/rsa.js';
 import type { MechanismImpl } from '../../src/boundary/mechanisms/types.js';
 import { SecretBytes } from '../../src/boundary/secret.js';
 import type { Curve, KeyType, LoadedKey } from '../../src/boundary/types.js';
+import { testHsm } from '../support/hsm.js';
 
 const ALL = [...RSA, ...ECDSA, ...EDDSA, ...ECDH];
 const TYPES = [...RSA_TYPES, ...EC_TYPES];
@@ -335,3 +336,44 @@ test('raw-key DER builders round-trip through OpenSSL', () => {
   assert.throws(() => pkcs8FromRaw(CURVES['P-256'], Buffer.alloc(33, 1)), HsmError);
 });
 
+
+test('through the API: generated RSA and EC pairs sign, verify, encrypt and agree', async () => {
+  const t = await testHsm();
+  try {
+    const gen = (publicTemplate: object, privateTemplate: object) =>
+      t.hsm.generateKeyPair(t.user, { publicTemplate: { token: false, ...publicTemplate }, privateTemplate: { token: false, ...privateTemplate } });
+    const rsa = await gen({ keyType: 'rsa', modulusBits: 2048, verify: true }, { keyType: 'rsa', sign: true });
+    const msg = Buffer.from('api round trip');
+    const { signature } = await t.hsm.sign(t.user, { key: rsa.privateKey, mechanism: 'RSASSA_PSS_SHA_256', data: msg });
+    assert.ok(await t.hsm.verify(t.user, { key: rsa.publicKey, mechanism: 'SHA256-RSA-PKCS-PSS', data: msg, signature }));
+    const spki = await t.hsm.getPublicKey(t.user, rsa.publicKey);
+    assert.equal(createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }).asymmetricKeyDetails?.modulusLength, 2048);
+
+    const oaep = await gen({ keyType: 'rsa', modulusBits: 3072, encrypt: true }, { keyType: 'rsa', decrypt: true });
+    const ct = await t.hsm.encrypt(t.user, { key: oaep.publicKey, mechanism: 'RSA-PKCS-OAEP', data: msg });
+    assert.deepEqual(Buffer.from(await t.hsm.decrypt(t.user, { key: oaep.privateKey, mechanism: 'RSA-PKCS-OAEP', data: ct.data })), msg);
+
+    for (const curve of ['P-256', 'Ed25519'] as const) {
+      const keyType = curve === 'P-256' ? 'ec' : 'ec-edwards';
+      const mechanism = curve === 'P-256' ? 'ECDSA-SHA256' : 'EDDSA';
+      const p = await gen({ keyType, curve, verify: true }, { keyType, curve, sign: true });
+      const sig = await t.hsm.sign(t.user, { key: p.privateKey, mechanism, data: msg });
+      assert.ok(await t.hsm.verify(t.user, { key: p.publicKey, mechanism, data: msg, signature: sig.signature }), curve);
+      assert.equal((await t.hsm.getAttributes(t.user, p.publicKey)).curve, curve);
+    }
+
+    const a = await gen({ keyType: 'ec-montgomery', curve: 'X25519' }, { keyType: 'ec-montgomery', curve: 'X25519', derive: true });
+    const b = await gen({ keyType: 'ec-montgomery', curve: 'X25519' }, { keyType: 'ec-montgomery', curve: 'X25519', derive: true });
+    const template = { class: 'secret-key', keyType: 'generic-secret', valueLen: 32, sign: true, token: false } as const;
+    const za = await t.hsm.deriveKey(t.user, { baseKey: a.privateKey, mechanism: 'ECDH1-DERIVE', params: { publicData: await t.hsm.getPublicKey(t.user, b.publicKey) }, template });
+    const zb = await t.hsm.deriveKey(t.user, { baseKey: b.privateKey, mechanism: 'ECDH1-DERIVE', params: { publicData: await t.hsm.getPublicKey(t.user, a.publicKey) }, template });
+    const mac = async (key: string) => Buffer.from((await t.hsm.sign(t.user, { key, mechanism: 'HMAC-SHA256', data: msg })).signature);
+    assert.deepEqual(await mac(za), await mac(zb), 'both sides derive the same key');
+    await assert.rejects(
+      t.hsm.generateKeyPair(t.user, { publicTemplate: { keyType: 'rsa', modulusBits: 1024 }, privateTemplate: { keyType: 'rsa', sign: true } }),
+      (e: unknown) => e instanceof Error && (e as { code?: string }).code === 'KEY_SIZE_RANGE',
+    );
+  } finally {
+    await t.close();
+  }
+});
