@@ -2,6 +2,11 @@
 
 import type { RouteDef } from '../route.js';
 import { AUTH_ROUTES } from './auth.js';
+import { CRYPTO_ROUTES } from './crypto.js';
+import { KEY_OP_ROUTES } from './key-ops.js';
+import { KEY_ROUTES } from './keys.js';
+import { PARTITION_ROUTES } from './partitions.js';
 import { SYS_ROUTES } from './sys.js';
+import { USER_ROUTES } from './users.js';
 
-export const ALL_ROUTES: readonly RouteDef[] = [...SYS_ROUTES, ...AUTH_ROUTES];
+export const ALL_ROUTES: readonly RouteDef[] = [...SYS_ROUTES, ...AUTH_ROUTES, ...PARTITION_ROUTES, ...USER_ROUTES, ...KEY_ROUTES, ...KEY_OP_ROUTES, ...CRYPTO_ROUTES];
