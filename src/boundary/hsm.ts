@@ -471,6 +471,15 @@ export class Hsm {
     return { object: o, sessionOwned: false };
   }
 
+  /** #resolve for an operation outside the guard pipeline: a miss is audited too (attacks.md §0, D-01). */
+  #resolveFor(s: Session, ref: KeyRef, missing: 'KEY_HANDLE_INVALID' | 'OBJECT_NOT_FOUND', op: string): Resolved {
+    try {
+      return this.#resolve(s, ref, missing);
+    } catch (e) {
+      throw this.#refused(s, op, undefined, e);
+    }
+  }
+
   #persist(s: Session, object: StoredObject, material: Map<number, SecretBytes> | undefined, event: AuditEvent | undefined, sessionOwned = !object.attrs.token): void {
     if (sessionOwned) {
       const existing = s.objects.get(object.uid);
@@ -748,15 +757,17 @@ export class Hsm {
 
   async getPublicKey(session: string, ref: KeyRef): Promise<Uint8Array> {
     const s = this.#session(session, 'user', 'officer');
-    const o = this.#resolve(s, ref, 'KEY_HANDLE_INVALID').object;
+    const o = this.#resolveFor(s, ref, 'KEY_HANDLE_INVALID', 'object.public-key').object;
     const v = o.versions.find((x) => x.version === o.meta.currentVersion);
-    if ((o.attrs.class !== 'public-key' && o.attrs.class !== 'private-key') || !v?.publicData) throw new HsmError('KEY_TYPE_INCONSISTENT', 'not an asymmetric key');
+    if ((o.attrs.class !== 'public-key' && o.attrs.class !== 'private-key') || !v?.publicData) {
+      throw this.#refused(s, 'object.public-key', o.uid, new HsmError('KEY_TYPE_INCONSISTENT', 'not an asymmetric key'));
+    }
     return Uint8Array.from(v.publicData);
   }
 
   async setAttributes(session: string, ref: KeyRef, template: Template): Promise<void> {
     const s = this.#session(session, 'user', 'officer');
-    const r = this.#resolve(s, ref, 'OBJECT_NOT_FOUND');
+    const r = this.#resolveFor(s, ref, 'OBJECT_NOT_FOUND', 'object.set');
     try {
       const tpl = checkTemplateShape(template);
       const next = changedAttributes('set', r.object.attrs, tpl, s.role);
@@ -771,7 +782,7 @@ export class Hsm {
 
   async copyObject(session: string, ref: KeyRef, template: Template = {}): Promise<string> {
     const s = this.#session(session, 'user');
-    const r = this.#resolve(s, ref, 'OBJECT_NOT_FOUND');
+    const r = this.#resolveFor(s, ref, 'OBJECT_NOT_FOUND', 'object.copy');
     const material = new Map<number, SecretBytes>();
     try {
       const tpl = checkTemplateShape(template);
@@ -794,7 +805,7 @@ export class Hsm {
 
   async destroyObject(session: string, ref: KeyRef): Promise<void> {
     const s = this.#session(session, 'user');
-    const r = this.#resolve(s, ref, 'OBJECT_NOT_FOUND');
+    const r = this.#resolveFor(s, ref, 'OBJECT_NOT_FOUND', 'object.destroy');
     if (!r.object.attrs.destroyable) throw this.#refused(s, 'object.destroy', r.object.uid, new HsmError('ACTION_PROHIBITED', 'the object is not destroyable'));
     this.#destroy(s, r, s.user);
   }
@@ -820,7 +831,7 @@ export class Hsm {
   // ───────────────────────── KMS-style key management ─────────────────────────
 
   #updateMeta(s: Session, ref: KeyRef, op: string, change: (o: StoredObject) => StoredObject, material?: Map<number, SecretBytes>): StoredObject {
-    const r = this.#resolve(s, ref, 'KEY_HANDLE_INVALID');
+    const r = this.#resolveFor(s, ref, 'KEY_HANDLE_INVALID', op);
     try {
       const next = change(r.object);
       next.revision = r.object.revision + 1;
