@@ -74,7 +74,7 @@ function progress(operation: string, opsPerSecond: number): void {
 
 async function main(): Promise<void> {
   console.log(
-    `Coffer benchmark${quick ? ' (--quick)' : ''}: node ${process.version}, ${CORES} cores, ` +
+    `Coffer benchmark${quick ? ' (--quick)' : ''}: node ${process.version} (OpenSSL ${process.versions.openssl}), ${CORES} cores, ` +
       `${IN_FLIGHT} operations in flight, ${SECONDS} s per Coffer row, openssl speed -multi ${CORES} -seconds ${OPENSSL_SECONDS}`,
   );
   const rows: Row[] = [];
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
   const baseline = await opensslBaseline(CORES, OPENSSL_SECONDS);
   for (const row of rows) row.openssl = baseline.rates[row.operation];
 
-  console.log(`\n${baseline.version}\n`);
+  console.log(`\nbaseline: ${baseline.version}\n`);
   console.log(formatTable(rows));
   console.log(`\nratio = Coffer ops/s ÷ openssl ops/s (openssl speed signs a bare digest; Coffer hashes a 64-byte message and goes through the guard pipeline)`);
   console.log(`RSS at end: ${(process.memoryUsage().rss / 2 ** 20).toFixed(1)} MiB`);
