@@ -22,7 +22,7 @@ export type ModuleState = 'uninitialized' | 'sealed' | 'unsealed' | 'error';
 
 export interface HsmOptions {
   store: VaultOptions;
-  /** Initialise with this master key when the store is empty, or unseal with it. Dev and tests only. */
+  /** Unseal an initialised store with this master key at open. Dev and tests only; an empty store still needs initialize(), which creates the first admin. */
   masterKey?: SecretBytes;
   /** Unsealed keys kept in memory at most (default 10,000). */
   cacheSize?: number;
@@ -163,15 +163,12 @@ export class Hsm {
     this.#state = vault.initialized ? 'sealed' : 'uninitialized';
   }
 
-  /** Opens the store, runs every self-test before service, and initialises or unseals if given a master key. */
+  /** Opens the store, runs every self-test before service, and unseals an initialised store if given a master key. */
   static async open(options: HsmOptions): Promise<Hsm> {
     const hsm = new Hsm(openVault(options.store), options);
     await hsm.#runSelfTests(options.forceSelfTestFailure);
-    if (options.masterKey && hsm.#state !== 'error') {
-      if (hsm.#state === 'uninitialized') hsm.#vault.initialize(options.masterKey);
-      else hsm.unseal(options.masterKey);
-      if (hsm.#vault.unsealed) hsm.#state = 'unsealed';
-    }
+    // Only unseal: initialising here would leave an unsealed store with no account that could ever log in.
+    if (options.masterKey && hsm.#state === 'sealed') hsm.unseal(options.masterKey);
     return hsm;
   }
 

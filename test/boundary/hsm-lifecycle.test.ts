@@ -98,6 +98,18 @@ for (const kind of ['memory', 'sqlite'] as const) {
   });
 }
 
+test('a master key given to open() never initialises an empty store (that would leave it with no account)', async () => {
+  const hsm = await Hsm.open({ store: { kind: 'memory' }, scrypt: TEST_SCRYPT, masterKey: master() });
+  try {
+    assert.equal(hsm.status().state, 'uninitialized');
+    const s = await setUp(hsm);
+    assert.equal(hsm.status().state, 'unsealed');
+    assert.equal(hsm.whoami(s.user).user, 'alice');
+  } finally {
+    hsm.close();
+  }
+});
+
 test('restart on SQLite: close, reopen with the master key, keys are there and sign the same', async () => {
   const dir = tempDir('coffer-restart-');
   const path = `${dir.dir}/store.db`;
