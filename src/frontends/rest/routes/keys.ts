@@ -274,11 +274,18 @@ export const KEY_ROUTES: RouteDef[] = [
     auth: 'session',
     schema: {
       params: KEY_ID_PARAMS,
-      body: { type: 'object', additionalProperties: false, properties: { days: { type: 'integer', minimum: 7, maximum: 30 } } },
+      // The body is optional, and fastify validates an absent body too: the rules apply to objects only
+      // (if/then); the handler refuses any other JSON value.
+      body: {
+        if: { type: 'object' },
+        then: { type: 'object', additionalProperties: false, properties: { days: { type: 'integer', minimum: 7, maximum: 30, description: 'default 30' } } },
+      },
       response: { 200: { type: 'object', properties: { deletionDate: { type: 'string' } } } },
     },
     async handler({ hsm, session }, req) {
-      const days = (req.body as { days?: number } | undefined)?.days;
+      const body: unknown = req.body;
+      if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) throw new HsmError('ARGUMENTS_BAD', 'the body is an object');
+      const days = (body as { days?: number } | undefined)?.days;
       return { deletionDate: await hsm.scheduleDeletion(session, idOf(req), days) };
     },
   },
