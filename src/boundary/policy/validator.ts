@@ -74,7 +74,8 @@ function checkValue(name: string, rule: AttributeRule, value: unknown, depth: nu
       if (!Array.isArray(value) || value.length > 64 || !value.every((m) => typeof m === 'string' && m.length > 0 && m.length <= 64)) {
         return bad('must be a list of mechanism names');
       }
-      return [...new Set(value as string[])].map((m) => m.toUpperCase());
+      // Case-fold before removing duplicates, so a checked list checks to itself (found by test/property/policy.test.ts).
+      return [...new Set((value as string[]).map((m) => m.toUpperCase()))];
     case 'template':
       return checkTemplateShape(value, depth + 1);
   }
