@@ -8,7 +8,6 @@ import { type CommandDef, type Context, GLOBAL_OPTIONS, type OutputFormat } from
 import { KEY_CRYPTO_COMMANDS } from './commands/key-crypto.js';
 import { KEY_COMMANDS } from './commands/keys.js';
 import { PARTITION_COMMANDS } from './commands/partitions.js';
-import { serverCommand } from './commands/server.js';
 import { SESSION_COMMANDS } from './commands/session.js';
 import { USER_COMMANDS } from './commands/users.js';
 import { CliError, EXIT, EXIT_CODE_HELP } from './exit-codes.js';
@@ -137,7 +136,8 @@ async function runCommand(cmd: CommandDef, argv: string[]): Promise<number> {
 let current: CommandDef | undefined;
 
 async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'server') return serverCommand(argv.slice(1));
+  // Loaded only for `server`: the client commands must not pay for (or touch) the boundary.
+  if (argv[0] === 'server') return (await import('./commands/server.js')).serverCommand(argv.slice(1));
   const { rest, globals } = hoistGlobals(argv);
   if (rest.length === 0 || isHelp(rest[0])) {
     // Help asked for goes to stdout; help instead of a command is a usage error, on stderr.

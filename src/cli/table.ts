@@ -18,8 +18,9 @@ export function renderTable(rows: readonly Record<string, unknown>[], columns: r
 }
 
 /** `name: value` lines, names aligned, skipping undefined values. */
-export function renderRecord(record: Record<string, unknown>, order: readonly string[] = []): string {
-  const keys = [...order.filter((k) => k in record), ...Object.keys(record).filter((k) => !order.includes(k))].filter((k) => record[k] !== undefined);
+export function renderRecord(record: Record<string, unknown>, order: readonly string[] = [], onlyOrdered = false): string {
+  const rest = onlyOrdered ? [] : Object.keys(record).filter((k) => !order.includes(k));
+  const keys = [...order.filter((k) => k in record), ...rest].filter((k) => record[k] !== undefined);
   const width = Math.max(0, ...keys.map((k) => k.length)) + 1;
   return keys.map((k) => `${`${k}:`.padEnd(width)} ${cell(record[k])}`).join('\n');
 }

@@ -38,6 +38,14 @@ function signatureBytes(ctx: Context, raw: Buffer): Buffer {
   return Buffer.from(text, 'base64');
 }
 
+/**
+ * The half of a pair an operation needs: a pair is one key to its user, so `--key` may name
+ * either half (the private key signs and decrypts, the public key verifies and encrypts).
+ */
+function half(key: KeyDescription, want: 'private-key' | 'public-key'): string {
+  return key.class !== want && (key.class === 'private-key' || key.class === 'public-key') && typeof key.peer === 'string' && key.peer !== '' ? key.peer : key.uid;
+}
+
 interface WrappedDocument {
   format: 'coffer-wrapped-key/1';
   mechanism: string;
@@ -66,7 +74,7 @@ export const KEY_CRYPTO_COMMANDS: CommandDef[] = [
       if (isMacKey(key)) {
         sig = (await ctx.client.request<{ mac: string }>('POST', RestClient.keyPath(key.uid, '/mac'), { body: withParams(ctx, { mechanism, data: b64(data) }) })).body.mac;
       } else {
-        sig = (await ctx.client.request<{ signature: string }>('POST', RestClient.keyPath(key.uid, '/sign'), { body: withParams(ctx, { mechanism, data: b64(data) }) })).body.signature;
+        sig = (await ctx.client.request<{ signature: string }>('POST', RestClient.keyPath(half(key, 'private-key'), '/sign'), { body: withParams(ctx, { mechanism, data: b64(data) }) })).body.signature;
       }
       await writeOutput(optString(ctx.args, 'out'), optBool(ctx.args, 'base64') ? `${sig}\n` : Buffer.from(sig, 'base64'));
       return EXIT.OK;
@@ -91,7 +99,7 @@ export const KEY_CRYPTO_COMMANDS: CommandDef[] = [
       const mechanism = mechanismOr(ctx, () => defaultSignMechanism(key));
       const mac = isMacKey(key);
       const body = withParams(ctx, mac ? { mechanism, data: b64(data), mac: b64(signature) } : { mechanism, data: b64(data), signature: b64(signature) });
-      const { body: res } = await ctx.client.request<{ valid: boolean }>('POST', RestClient.keyPath(key.uid, mac ? '/mac-verify' : '/verify'), { body });
+      const { body: res } = await ctx.client.request<{ valid: boolean }>('POST', RestClient.keyPath(mac ? key.uid : half(key, 'public-key'), mac ? '/mac-verify' : '/verify'), { body });
       ctx.print({ valid: res.valid, key: key.uid, mechanism }, res.valid ? 'Signature valid.' : 'Signature INVALID.');
       return res.valid ? EXIT.OK : EXIT.NO;
     },
@@ -107,8 +115,9 @@ export const KEY_CRYPTO_COMMANDS: CommandDef[] = [
     async run(ctx) {
       const id = keyArg(ctx);
       const data = await readInput(optString(ctx.args, 'in'));
-      const mechanism = optString(ctx.args, 'mechanism') ?? defaultEncryptMechanism(await describeKey(ctx, id));
-      const { body } = await ctx.client.request<{ ciphertext: string; keyVersion: number; params?: Record<string, unknown> }>('POST', RestClient.keyPath(id, '/encrypt'), {
+      const key = await describeKey(ctx, id);
+      const mechanism = mechanismOr(ctx, () => defaultEncryptMechanism(key));
+      const { body } = await ctx.client.request<{ ciphertext: string; keyVersion: number; params?: Record<string, unknown> }>('POST', RestClient.keyPath(half(key, 'public-key'), '/encrypt'), {
         body: withParams(ctx, { mechanism, plaintext: b64(data) }),
       });
       if (body.params) ctx.info(`keep these parameters for decryption: --params '${JSON.stringify(body.params)}'`);
@@ -130,7 +139,8 @@ export const KEY_CRYPTO_COMMANDS: CommandDef[] = [
       const body: Record<string, unknown> = { ciphertext };
       const mechanism = optString(ctx.args, 'mechanism');
       if (mechanism !== undefined) body.mechanism = mechanism;
-      const { body: res } = await ctx.client.request<{ plaintext: string }>('POST', RestClient.keyPath(id, '/decrypt'), { body: withParams(ctx, body) });
+      const key = await describeKey(ctx, id);
+      const { body: res } = await ctx.client.request<{ plaintext: string }>('POST', RestClient.keyPath(half(key, 'private-key'), '/decrypt'), { body: withParams(ctx, body) });
       // Plaintext files are readable by their owner only.
       await writeOutput(optString(ctx.args, 'out'), Buffer.from(res.plaintext, 'base64'), 0o600);
       return EXIT.OK;
@@ -201,7 +211,7 @@ export const KEY_CRYPTO_COMMANDS: CommandDef[] = [
       const body: Record<string, unknown> = { unwrappingKey: wrapping, mechanism: doc.mechanism, wrapped: doc.wrapped, template };
       if (doc.params) body.params = doc.params;
       const res = await ctx.client.request<{ key: KeyDescription }>('POST', '/v1/keys/unwrap', { body });
-      ctx.print(res.body, `Imported key ${res.body.key.uid}\n${renderRecord(res.body.key, ['uid', 'label', 'class', 'keyType'])}`);
+      ctx.print(res.body, `Imported key ${res.body.key.uid}\n${renderRecord(res.body.key, ['label', 'class', 'keyType', 'valueLen', 'state'], true)}`);
       return EXIT.OK;
     },
   },

@@ -63,8 +63,8 @@ export const KEY_COMMANDS: CommandDef[] = [
       ctx.info(`generating ${type} key${template.modulusBits ? ` (${String(template.modulusBits)} bits; this can take a few seconds)` : ''}…`);
       const { body } = await ctx.client.request<{ key?: KeyDescription; privateKey?: KeyDescription; publicKey?: KeyDescription }>('POST', '/v1/keys', { body: { template } });
       const lines = body.key
-        ? [`Created key ${body.key.uid}`, renderRecord(body.key, SHOW_ORDER.slice(0, 9))]
-        : [`Created key pair`, `  private key: ${body.privateKey?.uid}`, `  public key:  ${body.publicKey?.uid}`];
+        ? [`Created key ${body.key.uid}`, renderRecord(body.key, SHOW_ORDER.slice(1, 9), true)]
+        : [`Created key pair`, `private key: ${body.privateKey?.uid}`, `public key:  ${body.publicKey?.uid}`, renderRecord(body.privateKey ?? {}, SHOW_ORDER.slice(1, 9), true)];
       ctx.print(body, lines.join('\n'));
       return EXIT.OK;
     },
