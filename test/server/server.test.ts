@@ -83,8 +83,17 @@ test('SIGTERM drains an in-flight request, then the process exits 0', async () =
     const creds = JSON.parse(readFileSync(join(dir, 'dev-credentials.json'), 'utf8')) as { accounts: { name: string; password: string }[] };
     const dev = creds.accounts.find((a) => a.name === 'dev')!;
     // A login runs scrypt for tens of milliseconds: the signal lands while it is in flight.
+    const received = new Promise<void>((ok) => {
+      const onData = (d: Buffer): void => {
+        if (d.toString().includes('"msg":"incoming request"')) {
+          child.stdout.off('data', onData);
+          ok();
+        }
+      };
+      child.stdout.on('data', onData);
+    });
     const inflight = fetch(`http://127.0.0.1:${port}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'dev', password: dev.password }) });
-    await new Promise((r) => setTimeout(r, 5));
+    await received; // the server has the request: it is in flight, not merely on its way
     const exited = new Promise<number | null>((ok) => child.on('exit', (code) => ok(code)));
     child.kill('SIGTERM');
     const res = await inflight;

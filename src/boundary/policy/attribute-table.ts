@@ -87,7 +87,12 @@ export const ATTRIBUTE_RULES = {
     values: ['P-256', 'P-384', 'P-521', 'secp256k1', 'Ed25519', 'Ed448', 'X25519', 'X448'],
     note: 'CKA_EC_PARAMS as a curve name: generation only',
   },
-  parameterSet: { type: 'string', classes: ['private-key', 'public-key'], settable: ['generate'], note: 'CKA_PARAMETER_SET (v3.2): generation only' },
+  parameterSet: {
+    type: 'string',
+    classes: ['private-key', 'public-key'],
+    settable: ['generate', 'create', 'unwrap'],
+    note: 'CKA_PARAMETER_SET (v3.2): fixed at creation; on import it names the set where raw bytes cannot (a 32-byte ML-DSA seed fits all three)',
+  },
   keyUsage: { type: 'enum', classes: 'keys', settable: MAKE, values: ['P0', 'V1', 'V2', 'C0', 'E0', 'B0', 'K0', 'M0', 'M1', 'M2', 'M3', 'D0'], note: 'TR-31 key usage: fixed at creation' },
   auditUse: { type: 'boolean', classes: 'keys', settable: ALL, oneWay: 'to-true', note: 'Coffer: log every use of this key; a user may switch it on, never off' },
   value: { type: 'bytes', classes: ['secret-key', 'data'], settable: ['create'], note: 'CKA_VALUE: clear import on create only; never readable' },
