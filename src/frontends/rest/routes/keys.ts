@@ -278,6 +278,7 @@ export const KEY_ROUTES: RouteDef[] = [
       // (if/then); the handler refuses any other JSON value.
       body: {
         if: { type: 'object' },
+        // biome-ignore lint/suspicious/noThenProperty: the JSON Schema if/then keyword, not a thenable
         then: { type: 'object', additionalProperties: false, properties: { days: { type: 'integer', minimum: 7, maximum: 30, description: 'default 30' } } },
       },
       response: { 200: { type: 'object', properties: { deletionDate: { type: 'string' } } } },
