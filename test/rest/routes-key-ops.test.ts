@@ -166,6 +166,7 @@ test('HMAC: mac and mac-verify with the key version; imported generic secret giv
   assert.deepEqual((await f.call('POST', `/v1/keys/${uid}/mac-verify`, f.user, { mechanism: 'HMAC-SHA256', data: b64('abc'), mac: mac.body.mac, keyVersion: 1 })).body, { valid: true });
   assert.deepEqual((await f.call('POST', `/v1/keys/${uid}/mac-verify`, f.user, { mechanism: 'HMAC-SHA256', data: b64('abd'), mac: mac.body.mac })).body, { valid: false });
   expectError(await f.call('POST', `/v1/keys/${uid}/mac-verify`, f.user, { mechanism: 'HMAC-SHA256', data: b64('abc'), mac: mac.body.mac, keyVersion: 9 }), 400, 'ARGUMENTS_BAD', 'no such version');
+  expectError(await f.call('POST', `/v1/keys/${uid}/mac`, f.user, { mechanism: 'ECDSA-SHA256', data: b64('abc') }), 400, 'MECHANISM_INVALID', 'a signature mechanism is no MAC');
 });
 
 test('wrap and unwrap an AES key over REST; derive with HKDF and ECDH; ML-KEM encapsulate/decapsulate agree', async () => {

@@ -31,6 +31,15 @@ function canonicalMechanism(name: string): string {
   return mechanismInfo(name)?.name ?? name;
 }
 
+const SECRET_KEY_TYPES = new Set(['aes', 'des2', 'des3', 'generic-secret']);
+
+/** /mac and /mac-verify take MAC mechanisms only (secret-key signatures); signatures go through /sign. */
+function macMechanism(name: string): string {
+  const info = mechanismInfo(name);
+  if (info && !info.keyTypes.every((k) => SECRET_KEY_TYPES.has(k))) throw new HsmError('MECHANISM_INVALID', `${info.name} is not a MAC mechanism`);
+  return name;
+}
+
 interface DecryptBody {
   mechanism?: string;
   ciphertext: string;
@@ -156,7 +165,7 @@ export const KEY_OP_ROUTES: RouteDef[] = [
     },
     async handler({ hsm, session }, req) {
       const b = req.body as { mechanism: string; data: string; params?: unknown };
-      const res = await hsm.sign(session, { key: idOf(req), mechanism: b.mechanism, data: decodeBase64(b.data, 'data'), params: paramsFromJson(b.params) });
+      const res = await hsm.sign(session, { key: idOf(req), mechanism: macMechanism(b.mechanism), data: decodeBase64(b.data, 'data'), params: paramsFromJson(b.params) });
       return { mac: b64out(res.signature), keyVersion: res.keyVersion };
     },
   },
@@ -173,7 +182,7 @@ export const KEY_OP_ROUTES: RouteDef[] = [
     },
     async handler({ hsm, session }, req) {
       const b = req.body as { mechanism: string; data: string; mac: string; params?: unknown; keyVersion?: number };
-      const input = { key: idOf(req), mechanism: b.mechanism, data: decodeBase64(b.data, 'data'), signature: decodeBase64(b.mac, 'mac'), params: paramsFromJson(b.params) };
+      const input = { key: idOf(req), mechanism: macMechanism(b.mechanism), data: decodeBase64(b.data, 'data'), signature: decodeBase64(b.mac, 'mac'), params: paramsFromJson(b.params) };
       return { valid: await hsm.verify(session, b.keyVersion !== undefined ? { ...input, keyVersion: b.keyVersion } : input) };
     },
   },
