@@ -177,6 +177,11 @@ test('fuzz: every Hsm method answers random arguments with a coded error or a re
       any,
     );
     const tally = new Map<string, number>();
+    // Regression: a null where bytes belong once escaped EdDSA as a TypeError.
+    await assert.rejects(
+      t.hsm.verify(t.user, { key: ed.publicKey, mechanism: 'EDDSA', data: new Uint8Array(3), signature: new Uint8Array(64), params: { dsaContext: null } as never }),
+      (e: unknown) => e instanceof HsmError && e.code === 'MECHANISM_PARAM_INVALID',
+    );
     const session = fc.oneof({ arbitrary: fc.constant(t.user), weight: 6 }, { arbitrary: fc.constantFrom(t.officer, t.admin, t.auditor), weight: 1 }, { arbitrary: any, weight: 1 });
     const second = fc.oneof(template, fc.integer({ min: -1, max: 40 }), fc.array(fc.string(), { maxLength: 3 }), fc.constantFrom('enabled', 'disabled'), any);
     await fc.assert(
