@@ -51,7 +51,9 @@ export class RestClient {
     try {
       res = await fetch(`${this.endpoint.addr}${path}`, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
     } catch (e) {
-      const cause = (e as { cause?: { code?: string } }).cause?.code;
+      const c = (e as { cause?: { code?: unknown; message?: unknown } }).cause;
+      // undici puts the socket error (ECONNREFUSED, ENOTFOUND) or its refusal ("bad port") in cause.
+      const cause = typeof c?.code === 'string' ? c.code : typeof c?.message === 'string' ? c.message.slice(0, 80) : undefined;
       if (e instanceof TypeError && /invalid url|failed to parse url/i.test(`${e.message} ${String((e as { cause?: unknown }).cause ?? '')}`)) {
         throw new CliError(`bad server address ${JSON.stringify(this.endpoint.addr)}`, EXIT.USAGE, 'ADDR_INVALID', 'COFFER_ADDR or --addr must look like http://127.0.0.1:7700');
       }
