@@ -275,21 +275,24 @@ test('sessions: logout ends the session and its session objects (token:false) wi
 });
 
 test('sessions: idle expiry ends a session; use keeps it alive', async () => {
-  const t = await testHsm({ sessionIdleMs: 50 });
+  // Idle limits are wide enough that a loaded machine's slow logins do not expire a session early.
+  const t = await testHsm({ sessionIdleMs: 1000 });
   try {
-    const key = await t.hsm.generateKey(t.user, { template: { keyType: 'aes', valueLen: 32 } });
-    await sleep(100);
-    await expectCode(() => t.hsm.encrypt(t.user, { key, mechanism: 'AES-GCM', data: MSG }), 'SESSION_INVALID', 'idle session');
-    await expectCode(() => t.hsm.whoami(t.user), 'SESSION_INVALID', 'still ended');
+    const user = (await t.hsm.login({ user: 'alice', password: PASSWORD })).session;
+    const key = await t.hsm.generateKey(user, { template: { keyType: 'aes', valueLen: 32 } });
+    await sleep(1500);
+    await expectCode(() => t.hsm.encrypt(user, { key, mechanism: 'AES-GCM', data: MSG }), 'SESSION_INVALID', 'idle session');
+    await expectCode(() => t.hsm.whoami(user), 'SESSION_INVALID', 'still ended');
   } finally {
     await t.close();
   }
-  const k = await testHsm({ sessionIdleMs: 400 });
+  const k = await testHsm({ sessionIdleMs: 1000 });
   try {
-    // Five uses 150 ms apart span 750 ms, longer than the idle limit, without a gap that long.
+    const user = (await k.hsm.login({ user: 'alice', password: PASSWORD })).session;
+    // Five uses 400 ms apart span 2 s, twice the idle limit, without a gap that long.
     for (let i = 0; i < 5; i++) {
-      await sleep(150);
-      assert.equal(k.hsm.whoami(k.user).user, 'alice', `use ${i}`);
+      await sleep(400);
+      assert.equal(k.hsm.whoami(user).user, 'alice', `use ${i}`);
     }
   } finally {
     await k.close();

@@ -1,0 +1,151 @@
+
+import { checkPasswordPolicy, hashPassword, verifyPassword } from '../auth/passwords.js';
+import { HsmError } from '../errors.js';
+import type { AuditRecord } from '../store/types.js';
+import type { PartitionRecord, Role, UserRecord } from '../types.js';
+import { DUMMY_HASH, NAME, PARTITION, checkName, now, type LoginResult, type ModuleCore } from './core.js';
+
+export class Accounts {
+  constructor(private readonly core: ModuleCore) {}
+
+
+
+  async login(input: { user: string; password: string }): Promise<LoginResult> {
+    this.core.checkReady();
+    if (typeof input?.user !== 'string' || typeof input.password !== 'string') throw new HsmError('ARGUMENTS_BAD', 'user and password are required');
+    const user = NAME.test(input.user) ? this.core.guardStore(() => this.core.vault.getUser(input.user)) : undefined;
+    if (!user) {
+      await verifyPassword(input.password, DUMMY_HASH); // same cost as a real check: no account enumeration by timing
+      this.core.audit({ actor: input.user.slice(0, 64), op: 'login', outcome: 'refused', code: 'PIN_INCORRECT', detail: 'no such account' });
+      throw new HsmError('PIN_INCORRECT');
+    }
+    if (user.locked) {
+      this.core.audit({ actor: user.name, op: 'login', outcome: 'refused', code: 'PIN_LOCKED' });
+      throw new HsmError('PIN_LOCKED');
+    }
+    const ok = await verifyPassword(input.password, user.passwordHash);
+    // Re-read: another login may have counted a failure while scrypt ran.
+    const fresh = this.core.vault.getUser(user.name) ?? user;
+    if (!ok) {
+      const failed = fresh.failedLogins + 1;
+      const locked = failed >= this.core.lockout;
+      this.core.vault.transaction(() => {
+        this.core.vault.putUser({ ...fresh, failedLogins: failed, locked });
+        this.core.vault.appendAudit({ actor: user.name, op: 'login', outcome: 'refused', code: locked ? 'PIN_LOCKED' : 'PIN_INCORRECT', detail: `failure ${failed} of ${this.core.lockout}` });
+      });
+      if (locked) this.core.sessions.closeUser(user.name);
+      throw new HsmError(locked ? 'PIN_LOCKED' : 'PIN_INCORRECT');
+    }
+    if (fresh.locked) throw new HsmError('PIN_LOCKED');
+    this.core.vault.transaction(() => {
+      if (fresh.failedLogins !== 0) this.core.vault.putUser({ ...fresh, failedLogins: 0 });
+      this.core.vault.appendAudit({ actor: user.name, partition: user.partition, op: 'login', outcome: 'ok' });
+    });
+    const s = this.core.sessions.open(user.name, user.role, user.partition);
+    const result: LoginResult = { session: s.handle, role: user.role };
+    if (user.partition) result.partition = user.partition;
+    return result;
+  }
+
+  logout(session: string): void {
+    const s = this.core.sessions.get(session);
+    for (const uid of s.objects.keys()) this.core.cache.forget(uid);
+    this.core.sessions.close(s.handle);
+    this.core.audit({ actor: s.user, partition: s.partition, op: 'logout', outcome: 'ok' });
+  }
+
+  /** Who a session is: for front ends that show it. */
+  whoami(session: string): { user: string; role: Role; partition?: string } {
+    this.core.checkReady();
+    const s = this.core.sessions.get(session);
+    return s.partition ? { user: s.user, role: s.role, partition: s.partition } : { user: s.user, role: s.role };
+  }
+
+  createPartition(session: string, input: { name: string; label?: string; fipsApprovedOnly?: boolean }): PartitionRecord {
+    const s = this.core.session(session, 'admin');
+    if (typeof input?.name !== 'string' || !PARTITION.test(input.name)) throw new HsmError('ARGUMENTS_BAD', 'partition names are lower-case letters, digits and dashes');
+    if (this.core.vault.getPartition(input.name)) throw new HsmError('ALREADY_EXISTS', `partition ${input.name}`);
+    const p: PartitionRecord = { name: input.name, label: typeof input.label === 'string' ? input.label.slice(0, 64) : input.name, createdAt: now(), fipsApprovedOnly: input.fipsApprovedOnly === true };
+    this.core.vault.transaction(() => {
+      this.core.vault.putPartition(p);
+      this.core.vault.appendAudit({ actor: s.user, op: 'partition.create', target: p.name, outcome: 'ok' });
+    });
+    return p;
+  }
+
+  listPartitions(session: string): PartitionRecord[] {
+    const s = this.core.session(session);
+    const all = this.core.guardStore(() => this.core.vault.listPartitions());
+    return s.role === 'admin' || s.role === 'auditor' ? all : all.filter((p) => p.name === s.partition);
+  }
+
+  async createUser(session: string, input: { name: string; password: string; role: Role; partition?: string }): Promise<void> {
+    const s = this.core.session(session, 'admin', 'officer');
+    checkName(input?.name);
+    checkPasswordPolicy(input.password);
+    const role = input.role;
+    if (!['admin', 'auditor', 'officer', 'user'].includes(role)) throw new HsmError('ARGUMENTS_BAD', 'role must be admin, auditor, officer or user');
+    const partitionRole = role === 'officer' || role === 'user';
+    if (s.role === 'officer' && (role !== 'user' || input.partition !== s.partition)) {
+      throw new HsmError('USER_TYPE_INVALID', 'an officer creates users of its own partition only');
+    }
+    if (partitionRole && (typeof input.partition !== 'string' || !this.core.vault.getPartition(input.partition))) throw new HsmError('PARTITION_NOT_FOUND');
+    if (!partitionRole && input.partition !== undefined) throw new HsmError('ARGUMENTS_BAD', 'appliance roles belong to no partition');
+    if (this.core.vault.getUser(input.name)) throw new HsmError('ALREADY_EXISTS', `account ${input.name}`);
+    const hash = await hashPassword(input.password, this.core.scrypt);
+    const u: UserRecord = { name: input.name, role, passwordHash: hash, failedLogins: 0, locked: false, createdAt: now() };
+    if (partitionRole) u.partition = input.partition!;
+    this.core.vault.transaction(() => {
+      this.core.vault.putUser(u);
+      this.core.vault.appendAudit({ actor: s.user, partition: u.partition, op: 'user.create', target: u.name, outcome: 'ok', detail: `role ${role}` });
+    });
+  }
+
+  listUsers(session: string): Omit<UserRecord, 'passwordHash'>[] {
+    const s = this.core.session(session, 'admin', 'officer');
+    return this.core.vault
+      .listUsers()
+      .filter((u) => s.role === 'admin' || u.partition === s.partition)
+      .map(({ passwordHash: _omit, ...rest }) => rest);
+  }
+
+  deleteUser(session: string, name: string): void {
+    const s = this.core.session(session, 'admin', 'officer');
+    const u = this.core.manageableUser(s, name);
+    if (u.name === s.user) throw new HsmError('ACTION_PROHIBITED', 'an account cannot delete itself');
+    this.core.vault.transaction(() => {
+      this.core.vault.deleteUser(u.name);
+      this.core.vault.appendAudit({ actor: s.user, partition: u.partition, op: 'user.delete', target: u.name, outcome: 'ok' });
+    });
+    this.core.sessions.closeUser(u.name);
+  }
+
+  unlockUser(session: string, name: string): void {
+    const s = this.core.session(session, 'admin', 'officer');
+    const u = this.core.manageableUser(s, name);
+    this.core.vault.transaction(() => {
+      this.core.vault.putUser({ ...u, locked: false, failedLogins: 0 });
+      this.core.vault.appendAudit({ actor: s.user, partition: u.partition, op: 'user.unlock', target: u.name, outcome: 'ok' });
+    });
+  }
+
+  async changePassword(session: string, input: { name?: string; password: string }): Promise<void> {
+    const s = this.core.session(session);
+    const target = input.name ?? s.user;
+    const u = target === s.user ? this.core.vault.getUser(s.user) : s.role === 'admin' || s.role === 'officer' ? this.core.manageableUser(s, target) : undefined;
+    if (!u) throw new HsmError('USER_NOT_FOUND');
+    checkPasswordPolicy(input.password);
+    const hash = await hashPassword(input.password, this.core.scrypt);
+    this.core.vault.transaction(() => {
+      this.core.vault.putUser({ ...u, passwordHash: hash, failedLogins: 0, locked: false });
+      this.core.vault.appendAudit({ actor: s.user, partition: u.partition, op: 'user.password', target: u.name, outcome: 'ok' });
+    });
+    if (u.name !== s.user) this.core.sessions.closeUser(u.name);
+  }
+
+  listAudit(session: string, fromSeq = 1, limit = 1000): AuditRecord[] {
+    this.core.session(session, 'auditor');
+    if (!Number.isSafeInteger(fromSeq) || fromSeq < 1 || !Number.isSafeInteger(limit) || limit < 1 || limit > 10_000) throw new HsmError('ARGUMENTS_BAD', 'fromSeq ≥ 1, 1 ≤ limit ≤ 10000');
+    return this.core.guardStore(() => this.core.vault.listAudit(fromSeq, limit));
+  }
+}

@@ -1,0 +1,98 @@
+
+import { HsmError } from '../errors.js';
+import { ALIAS, DAY_MS, now, type KeyRef, type ModuleCore } from './core.js';
+
+export class KeyManagement {
+  constructor(private readonly core: ModuleCore) {}
+
+
+  async setKeyState(session: string, ref: KeyRef, state: 'enabled' | 'disabled'): Promise<void> {
+    const s = this.core.session(session, 'user');
+    if (state !== 'enabled' && state !== 'disabled') throw new HsmError('ARGUMENTS_BAD', 'state is enabled or disabled');
+    this.core.updateMeta(s, ref, `key.${state === 'enabled' ? 'enable' : 'disable'}`, (o) => {
+      if (o.meta.state === 'pending-deletion') throw new HsmError('KEY_STATE_INVALID', 'cancel the deletion first');
+      return { ...o, meta: { ...o.meta, state } };
+    });
+  }
+
+  /** Schedules destruction after a waiting period of 7–30 days (default 30), as the big KMS services do. */
+  async scheduleDeletion(session: string, ref: KeyRef, days = 30): Promise<string> {
+    const s = this.core.session(session, 'user');
+    if (!Number.isSafeInteger(days) || days < 7 || days > 30) throw new HsmError('ARGUMENTS_BAD', 'the waiting period is 7 to 30 days');
+    const date = new Date(Date.now() + days * DAY_MS).toISOString();
+    this.core.updateMeta(s, ref, 'key.schedule-deletion', (o) => {
+      if (!o.attrs.destroyable) throw new HsmError('ACTION_PROHIBITED', 'the object is not destroyable');
+      return { ...o, meta: { ...o.meta, state: 'pending-deletion', deletionDate: date } };
+    });
+    return date;
+  }
+
+  async cancelDeletion(session: string, ref: KeyRef): Promise<void> {
+    const s = this.core.session(session, 'user');
+    this.core.updateMeta(s, ref, 'key.cancel-deletion', (o) => {
+      if (o.meta.state !== 'pending-deletion') throw new HsmError('KEY_STATE_INVALID', 'no deletion is pending');
+      const { deletionDate: _drop, ...meta } = o.meta;
+      return { ...o, meta: { ...meta, state: 'disabled' } };
+    });
+  }
+
+  /** Destroys every key whose deletion date has passed; returns how many. Run periodically by the server. */
+  purgeDueDeletions(at = new Date()): number {
+    this.core.checkReady();
+    let n = 0;
+    for (const p of this.core.vault.listPartitions()) {
+      for (const o of this.core.vault.listObjects(p.name)) {
+        if (o.meta.state === 'pending-deletion' && o.meta.deletionDate && new Date(o.meta.deletionDate) <= at) {
+          this.core.destroy(undefined, { object: o, sessionOwned: false }, 'system');
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+
+  /** Appends a new key version (secret keys); new operations use it, old versions still decrypt and verify. */
+  async rotateKey(session: string, ref: KeyRef): Promise<number> {
+    const s = this.core.session(session, 'user');
+    const r = this.core.resolve(s, ref, 'KEY_HANDLE_INVALID');
+    const o = r.object;
+    if (o.attrs.class !== 'secret-key') throw this.core.refused(s, 'key.rotate', o.uid, new HsmError('KEY_TYPE_INCONSISTENT', 'rotation applies to secret keys; make a new pair for asymmetric keys'));
+    const kt = this.core.keyTypeOf(o.attrs.keyType);
+    const spec = kt.normalizeSpec(o.attrs.valueLen !== undefined ? { keyType: kt.keyType, valueLen: o.attrs.valueLen } : { keyType: kt.keyType });
+    const gen = await kt.generate!(spec);
+    const version = Math.max(...o.versions.map((v) => v.version)) + 1;
+    this.core.updateMeta(
+      s,
+      ref,
+      'key.rotate',
+      (cur) => ({ ...cur, versions: [...cur.versions, { version, createdAt: now() }], meta: { ...cur.meta, currentVersion: version } }),
+      new Map([[version, gen.secret]]),
+    );
+    return version;
+  }
+
+  async setAliases(session: string, ref: KeyRef, aliases: string[]): Promise<void> {
+    const s = this.core.session(session, 'user');
+    if (!Array.isArray(aliases) || aliases.length > 32 || !aliases.every((a) => typeof a === 'string' && ALIAS.test(a))) {
+      throw new HsmError('ARGUMENTS_BAD', 'aliases: up to 32 names of letters, digits and / _ . -');
+    }
+    const idx = this.core.aliasIndex(s.partition!);
+    const r = this.core.resolve(s, ref, 'KEY_HANDLE_INVALID');
+    for (const a of aliases) {
+      const holder = idx.get(a);
+      if (holder !== undefined && holder !== r.object.uid) throw new HsmError('ALREADY_EXISTS', `alias ${a}`);
+    }
+    this.core.updateMeta(s, r.object.uid, 'key.aliases', (o) => ({ ...o, meta: { ...o.meta, aliases: [...new Set(aliases)] } }));
+    this.core.aliases.delete(s.partition!);
+  }
+
+  async setTags(session: string, ref: KeyRef, tags: Record<string, string>): Promise<void> {
+    const s = this.core.session(session, 'user');
+    if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) throw new HsmError('ARGUMENTS_BAD', 'tags are a string map');
+    const entries = Object.entries(tags);
+    if (entries.length > 50 || !entries.every(([k, v]) => typeof v === 'string' && k.length > 0 && k.length <= 128 && v.length <= 256)) {
+      throw new HsmError('ARGUMENTS_BAD', 'up to 50 tags, keys ≤128 and values ≤256 characters');
+    }
+    this.core.updateMeta(s, ref, 'key.tags', (o) => ({ ...o, meta: { ...o.meta, tags: Object.fromEntries(entries) } }));
+  }
+}
