@@ -55,31 +55,33 @@ export function runOpensslSpeed(args: readonly string[]): Promise<string> {
   });
 }
 
-export interface OpensslBaseline {
-  version: string;
-  rates: Record<string, number>;
+/** How to get one benchmark row's baseline: the `openssl speed` arguments and what to read back. */
+export interface BaselineSpec {
+  args: readonly string[];
+  parse(output: string): number;
 }
 
+/** Baselines keyed by the benchmark's row names (bench/run.ts). */
+export const BASELINES: Readonly<Record<string, BaselineSpec>> = {
+  'sign RSA-2048 SHA256-RSA-PKCS': { args: ['rsa2048'], parse: (o) => parseAsymSpeed(o, 'rsa2048').sign },
+  'sign ECDSA P-256 ECDSA-SHA256': { args: ['ecdsap256'], parse: (o) => parseAsymSpeed(o, 'ecdsap256').sign },
+  'sign Ed25519 EDDSA': { args: ['ed25519'], parse: (o) => parseAsymSpeed(o, 'ed25519').sign },
+  'encrypt AES-256-GCM 64 B': {
+    args: ['-evp', 'aes-256-gcm', '-bytes', '64'],
+    parse: (o) => parseCipherSpeed(o, 'AES-256-GCM', 64),
+  },
+  'encrypt AES-256-GCM 1 KiB': {
+    args: ['-evp', 'aes-256-gcm', '-bytes', '1024'],
+    parse: (o) => parseCipherSpeed(o, 'AES-256-GCM', 1024),
+  },
+};
+
 /**
- * The baseline for the benchmark's rows, using `processes` processes (one per core) for `seconds`
- * each. Row names match bench/run.ts.
+ * One row's openssl figure, with `processes` processes (one per core) for `seconds` per
+ * direction: `openssl speed -multi <processes> -seconds <seconds> <args>`.
  */
-export async function opensslBaseline(processes: number, seconds: number): Promise<OpensslBaseline> {
-  const common = ['-multi', String(processes), '-seconds', String(seconds)];
-  const asym = await runOpensslSpeed([...common, 'rsa2048', 'ecdsap256', 'ed25519']);
-  const gcm64 = await runOpensslSpeed([...common, '-evp', 'aes-256-gcm', '-bytes', '64']);
-  const gcm1k = await runOpensslSpeed([...common, '-evp', 'aes-256-gcm', '-bytes', '1024']);
-  const version = await opensslVersion();
-  return {
-    version,
-    rates: {
-      'sign RSA-2048 SHA256-RSA-PKCS': parseAsymSpeed(asym, 'rsa2048').sign,
-      'sign ECDSA P-256 ECDSA-SHA256': parseAsymSpeed(asym, 'ecdsap256').sign,
-      'sign Ed25519 EDDSA': parseAsymSpeed(asym, 'ed25519').sign,
-      'encrypt AES-256-GCM 64 B': parseCipherSpeed(gcm64, 'AES-256-GCM', 64),
-      'encrypt AES-256-GCM 1 KiB': parseCipherSpeed(gcm1k, 'AES-256-GCM', 1024),
-    },
-  };
+export async function opensslRate(spec: BaselineSpec, processes: number, seconds: number): Promise<number> {
+  return spec.parse(await runOpensslSpeed(['-multi', String(processes), '-seconds', String(seconds), ...spec.args]));
 }
 
 export function opensslVersion(): Promise<string> {
