@@ -11,4 +11,5 @@ export { templateFromEntries } from './policy/validator.js';
 export { SecretBytes } from './secret.js';
 export type { AuditEvent, AuditRecord } from './store/types.js';
 export type { VaultOptions } from './store/vault.js';
+export { BOOLEAN_ATTRIBUTES } from './types.js';
 export type { Attributes, Curve, KeyState, KeyType, ObjectClass, PartitionRecord, Role, Template, UserRecord } from './types.js';

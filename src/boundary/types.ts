@@ -51,6 +51,7 @@ export const BOOLEAN_ATTRIBUTES = [
   'wrapWithTrusted',
   'encapsulate',
   'decapsulate',
+  'auditUse',
 ] as const;
 export type BooleanAttribute = (typeof BOOLEAN_ATTRIBUTES)[number];
 

@@ -2,7 +2,7 @@
 // response schema that fastify serialises through, so a field not listed here cannot leak.
 // Also the shared request pieces for keys: the `:id` path parameter and the template body.
 
-import { attributesToJson, type ObjectInfo } from '../../boundary/api.js';
+import { attributesToJson, BOOLEAN_ATTRIBUTES, type ObjectInfo } from '../../boundary/api.js';
 import type { JsonSchema } from './route.js';
 
 const bool = { type: 'boolean' } as const;
@@ -28,32 +28,7 @@ export const KEY_SCHEMA: JsonSchema = {
     owner: str,
     createdAt: str,
     peer: str,
-    ...Object.fromEntries(
-      [
-        'token',
-        'private',
-        'modifiable',
-        'copyable',
-        'destroyable',
-        'sign',
-        'verify',
-        'encrypt',
-        'decrypt',
-        'wrap',
-        'unwrap',
-        'derive',
-        'encapsulate',
-        'decapsulate',
-        'sensitive',
-        'extractable',
-        'alwaysSensitive',
-        'neverExtractable',
-        'local',
-        'trusted',
-        'wrapWithTrusted',
-        'auditUse',
-      ].map((n) => [n, bool]),
-    ),
+    ...Object.fromEntries(BOOLEAN_ATTRIBUTES.map((n) => [n, bool])),
     startDate: str,
     endDate: str,
     allowedMechanisms: { type: 'array', items: str },
