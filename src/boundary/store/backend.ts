@@ -4,17 +4,18 @@
 // material row's uid, a user's partition). All calls are synchronous; begin/commit/rollback bracket
 // one atomic, durable write transaction and never nest (the Vault does the nesting).
 
-export const TABLES = ['partitions', 'users', 'objects', 'material', 'audit'] as const;
+// 'system' holds the module's own records (the share check of the Shamir ceremony …), keyed by name.
+export const TABLES = ['partitions', 'users', 'objects', 'material', 'audit', 'system'] as const;
 export type Table = (typeof TABLES)[number];
 
 export interface Row {
-  /** Primary key as text: partition or user name, object uid, `${uid}#${version}` (material), decimal seq (audit). */
+  /** Primary key as text: partition or user name, object uid, `${uid}#${version}` (material), decimal seq (audit), record name (system). */
   key: string;
   /** Indexed grouping column: objects → partition, material → uid, users → partition or ''; '' elsewhere. */
   group: string;
   /** JSON text of the record (json-codec); '' for material rows. */
   body: string;
-  /** Binary payload: a partition's wrapped key, a material row's sealed blob; null elsewhere. */
+  /** Binary payload: a partition's wrapped key, a material row's sealed blob, a system record's optional blob; null elsewhere. */
   blob: Uint8Array | null;
   /** Objects' revision column; null elsewhere. */
   revision: number | null;
@@ -60,6 +61,8 @@ export interface StorageBackend {
   auditRange(fromSeq: number, limit: number): Row[];
   /** The audit row with the highest seq. */
   lastAudit(): Row | undefined;
+  /** Deletes every row and the header in one transaction and overwrites the freed space (SQLite: secure_delete, VACUUM, WAL truncated). */
+  erase(): void;
   close(): void;
 }
 

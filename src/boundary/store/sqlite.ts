@@ -4,7 +4,7 @@
 // a store of 100,000 objects is never held in memory at once.
 
 import Database from 'better-sqlite3';
-import { type HeaderRow, type Row, type StorageBackend, splitMaterialKey, type Table } from './backend.js';
+import { type HeaderRow, type Row, type StorageBackend, splitMaterialKey, TABLES, type Table } from './backend.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS header (
@@ -16,6 +16,7 @@ CREATE TABLE IF NOT EXISTS objects (uid TEXT PRIMARY KEY, partition TEXT NOT NUL
 CREATE INDEX IF NOT EXISTS objects_partition ON objects (partition);
 CREATE TABLE IF NOT EXISTS material (uid TEXT NOT NULL, version INTEGER NOT NULL, sealed BLOB NOT NULL, tag BLOB NOT NULL, PRIMARY KEY (uid, version));
 CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY, body TEXT NOT NULL, tag BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS system (name TEXT PRIMARY KEY, body TEXT NOT NULL, blob BLOB, tag BLOB NOT NULL);
 `;
 
 /** Each table's columns as the generic Row fields k, g, body, blob, rev, tag. */
@@ -25,6 +26,7 @@ const SELECT: Record<Table, string> = {
   objects: `SELECT uid AS k, partition AS g, body, NULL AS blob, revision AS rev, tag FROM objects`,
   material: `SELECT uid || '#' || version AS k, uid AS g, '' AS body, sealed AS blob, NULL AS rev, tag FROM material`,
   audit: `SELECT CAST(seq AS TEXT) AS k, '' AS g, body, NULL AS blob, NULL AS rev, tag FROM audit`,
+  system: `SELECT name AS k, '' AS g, body, blob, NULL AS rev, tag FROM system`,
 };
 const WHERE_KEY: Record<Table, string> = {
   partitions: 'name = @key',
@@ -32,6 +34,7 @@ const WHERE_KEY: Record<Table, string> = {
   objects: 'uid = @key',
   material: 'uid = @uid AND version = @version',
   audit: 'seq = @seq',
+  system: 'name = @key',
 };
 const WHERE_GROUP: Record<Table, string> = {
   partitions: "'' = @group",
@@ -39,6 +42,7 @@ const WHERE_GROUP: Record<Table, string> = {
   objects: 'partition = @group',
   material: 'uid = @group',
   audit: "'' = @group",
+  system: "'' = @group",
 };
 const ORDER: Record<Table, string> = {
   partitions: 'name',
@@ -46,6 +50,7 @@ const ORDER: Record<Table, string> = {
   objects: 'uid',
   material: 'version',
   audit: 'seq',
+  system: 'name',
 };
 const UPSERT: Record<Table, string> = {
   partitions: 'INSERT OR REPLACE INTO partitions (name, body, wrapped_key, tag) VALUES (@key, @body, @blob, @tag)',
@@ -53,6 +58,7 @@ const UPSERT: Record<Table, string> = {
   objects: 'INSERT OR REPLACE INTO objects (uid, partition, revision, body, tag) VALUES (@key, @group, @rev, @body, @tag)',
   material: 'INSERT OR REPLACE INTO material (uid, version, sealed, tag) VALUES (@uid, @version, @blob, @tag)',
   audit: 'INSERT OR REPLACE INTO audit (seq, body, tag) VALUES (@seq, @body, @tag)',
+  system: 'INSERT OR REPLACE INTO system (name, body, blob, tag) VALUES (@key, @body, @blob, @tag)',
 };
 
 interface RawRow {
@@ -194,6 +200,18 @@ export class SqliteBackend implements StorageBackend {
   lastAudit(): Row | undefined {
     const r = this.#stmt(`${SELECT.audit} ORDER BY seq DESC LIMIT 1`).get() as RawRow | undefined;
     return r ? fromRaw(r) : undefined;
+  }
+
+  erase(): void {
+    // secure_delete makes SQLite overwrite deleted content with zeros; VACUUM rewrites the file
+    // without free pages, and the WAL (which holds old page images) is checkpointed and truncated.
+    this.#db.pragma('secure_delete = ON');
+    this.#db.transaction(() => {
+      for (const t of TABLES) this.#db.prepare(`DELETE FROM ${t}`).run();
+      this.#db.prepare('DELETE FROM header').run();
+    })();
+    this.#db.exec('VACUUM');
+    this.#db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   close(): void {

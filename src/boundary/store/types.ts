@@ -20,7 +20,24 @@ export interface AuditEvent {
   code?: string;
   /** Cause for the auditor's eyes only (never a secret). */
   detail?: string;
+  /** Present on 'audit.checkpoint' records only (docs/audit.md). */
+  checkpoint?: AuditCheckpoint;
 }
+
+/** A signed statement "the chain's head was record `seq` with hash `head` at `time`" (docs/audit.md). */
+export interface AuditCheckpoint {
+  seq: number;
+  head: string;
+  time: string;
+  alg: 'Ed25519';
+  /** First 16 hex digits of SHA-256 over the audit public key's SPKI DER. */
+  keyId: string;
+  /** base64 Ed25519 signature over checkpointPayload() of the fields above. */
+  signature: string;
+}
+
+/** Asked after each appended record, inside its transaction: an event to append right after it, if any. */
+export type AuditHook = (record: AuditRecord) => AuditEvent | undefined;
 
 export interface AuditRecord extends AuditEvent {
   seq: number;
@@ -68,8 +85,29 @@ export interface Vault {
   deleteObject(uid: string): void;
   countObjects(partition?: string): number;
 
+  /** The module's own records ('system' table), tagged and covered by the set digest like every row. */
+  putSystemRecord(name: string, body: string, blob?: Uint8Array | null): void;
+  getSystemRecord(name: string): { body: string; blob: Uint8Array | null } | undefined;
+  /** A system record's body read while sealed, UNVERIFIED (no MAC key yet): a hint, never an authority. */
+  peekSystemRecord(name: string): string | undefined;
+  /** True if `masterKey` is this store's master key (compares the header's key check; works sealed). */
+  matchesMasterKey(masterKey: SecretBytes): boolean;
+  /**
+   * Replaces the master key in one transaction: partition keys re-wrapped, every row re-tagged,
+   * new key check; `within` runs inside it with the new keys (its writes commit with it).
+   */
+  rotateMasterKey(newKey: SecretBytes, within?: () => void): void;
+
   appendAudit(event: AuditEvent): AuditRecord;
+  /** Installs (or with undefined removes) the module's checkpoint hook; a record the hook returns is not itself offered to it. */
+  setAuditHook(hook: AuditHook | undefined): void;
   listAudit(fromSeq?: number, limit?: number): AuditRecord[];
+
+  /**
+   * Tamper response 'erase' and zeroize (attacks.md D-17, E-06): seals, then deletes every row and
+   * the header and scrubs freed space, so the store is uninitialised and its keys are gone for good.
+   */
+  erase(): void;
 
   close(): void;
 }

@@ -14,12 +14,12 @@ import { Anchor, type AnchorState } from './anchor.js';
 import { auditHash, GENESIS_HASH } from './audit-chain.js';
 import { type HeaderRow, materialKey, type Row, type StorageBackend, TABLES, type Table } from './backend.js';
 import { decodeJson, encodeJson } from './json-codec.js';
-import { materialAad, newPartitionKey, openPartitionKey, seal, unseal } from './material-seal.js';
+import { materialAad, newPartitionKey, openPartitionKey, partitionKeyAad, seal, unseal } from './material-seal.js';
 import { MemoryBackend } from './memory.js';
 import { DIGEST_BYTES, headerTag, memberHash, rowTag, xorInto } from './row-mac.js';
 import { SqliteBackend } from './sqlite.js';
 import { deriveStoreKeys, type StoreKeys } from './store-keys.js';
-import type { AuditEvent, AuditRecord, Vault } from './types.js';
+import type { AuditEvent, AuditHook, AuditRecord, Vault } from './types.js';
 
 export type VaultOptions = { kind: 'memory' } | { kind: 'sqlite'; path: string; anchorPath?: string };
 
@@ -56,6 +56,7 @@ class StoreVault implements Vault {
   /** Counter and digest of the last commit this process made or verified. */
   #committed: { counter: number; setDigest: Buffer } | undefined;
   #closed = false;
+  #auditHook: AuditHook | undefined;
 
   constructor(backend: StorageBackend, anchor: Anchor | undefined) {
     this.#backend = backend;
@@ -108,6 +109,13 @@ class StoreVault implements Vault {
     this.#keys = undefined;
     this.#committed = undefined;
     this.#partitionKeys.clear(); // KeyObjects cannot be zeroed from JS; dropping them frees them with the GC
+  }
+
+  erase(): void {
+    this.#requireOpen();
+    this.seal();
+    this.#backend.erase();
+    this.#anchor?.reset(); // the anchor's MAC key came from the master key, which is gone
   }
 
   close(): void {
@@ -423,29 +431,42 @@ class StoreVault implements Vault {
   appendAudit(event: AuditEvent): AuditRecord {
     this.#requireUnsealed();
     return this.#write(() => {
-      const last = this.#backend.lastAudit();
-      let prev = { seq: 0, hash: GENESIS_HASH };
-      if (last) {
-        this.#check('audit', last);
-        const r = decodeJson<AuditRecord>(last.body);
-        prev = { seq: r.seq, hash: r.hash };
-      }
-      const base: Omit<AuditRecord, 'hash'> = {
-        seq: prev.seq + 1,
-        time: new Date().toISOString(),
-        prevHash: prev.hash,
-        actor: event.actor,
-        op: event.op,
-        outcome: event.outcome,
-      };
-      if (event.partition !== undefined) base.partition = event.partition;
-      if (event.target !== undefined) base.target = event.target;
-      if (event.code !== undefined) base.code = event.code;
-      if (event.detail !== undefined) base.detail = event.detail;
-      const record: AuditRecord = { ...base, hash: auditHash(base) };
-      this.#put('audit', { key: String(record.seq), group: '', body: encodeJson(record), blob: null, revision: null });
+      const record = this.#appendAuditRow(event);
+      // A checkpoint the module asks for joins the record's transaction, so neither commits alone.
+      const follow = this.#auditHook?.(record);
+      if (follow) this.#appendAuditRow(follow);
       return record;
     });
+  }
+
+  setAuditHook(hook: AuditHook | undefined): void {
+    this.#auditHook = hook;
+  }
+
+  #appendAuditRow(event: AuditEvent): AuditRecord {
+    const last = this.#backend.lastAudit();
+    let prev = { seq: 0, hash: GENESIS_HASH };
+    if (last) {
+      this.#check('audit', last);
+      const r = decodeJson<AuditRecord>(last.body);
+      prev = { seq: r.seq, hash: r.hash };
+    }
+    const base: Omit<AuditRecord, 'hash'> = {
+      seq: prev.seq + 1,
+      time: new Date().toISOString(),
+      prevHash: prev.hash,
+      actor: event.actor,
+      op: event.op,
+      outcome: event.outcome,
+    };
+    if (event.partition !== undefined) base.partition = event.partition;
+    if (event.target !== undefined) base.target = event.target;
+    if (event.code !== undefined) base.code = event.code;
+    if (event.detail !== undefined) base.detail = event.detail;
+    if (event.checkpoint !== undefined) base.checkpoint = event.checkpoint;
+    const record: AuditRecord = { ...base, hash: auditHash(base) };
+    this.#put('audit', { key: String(record.seq), group: '', body: encodeJson(record), blob: null, revision: null });
+    return record;
   }
 
   listAudit(fromSeq = 1, limit = DEFAULT_AUDIT_LIMIT): AuditRecord[] {
@@ -454,6 +475,96 @@ class StoreVault implements Vault {
       this.#check('audit', r);
       return decodeJson<AuditRecord>(r.body);
     });
+  }
+
+  // ---- system records and master-key rotation ------------------------------------------------
+
+  putSystemRecord(name: string, body: string, blob: Uint8Array | null = null): void {
+    this.#requireUnsealed();
+    if (typeof name !== 'string' || name === '') throw new TypeError('system record name must be a non-empty string');
+    this.#write(() => this.#put('system', { key: name, group: '', body, blob, revision: null }));
+  }
+
+  getSystemRecord(name: string): { body: string; blob: Uint8Array | null } | undefined {
+    this.#requireUnsealed();
+    const row = this.#read('system', name);
+    return row ? { body: row.body, blob: row.blob } : undefined;
+  }
+
+  peekSystemRecord(name: string): string | undefined {
+    this.#requireOpen();
+    // Unverified: there is no MAC key while sealed. Unseal verifies the row with all the others.
+    return this.#backend.get('system', name)?.body;
+  }
+
+  matchesMasterKey(masterKey: SecretBytes): boolean {
+    this.#requireOpen();
+    const header = this.#backend.readHeader();
+    if (!header) throw new HsmError('NOT_INITIALIZED');
+    return equalBytes(deriveStoreKeys(masterKey).keyCheck, header.keyCheck);
+  }
+
+  /**
+   * One write transaction: every row is verified under the old store MAC key and re-tagged under
+   * the new one, every partition key re-wrapped, `within` runs with the new keys in force, and the
+   * header gets the new key check. Sealed material is untouched (it is under the partition keys).
+   */
+  rotateMasterKey(newKey: SecretBytes, within?: () => void): void {
+    this.#requireUnsealed();
+    if (this.#tx) throw new TypeError('rotateMasterKey cannot join another transaction');
+    const old = this.#keys!;
+    const next = deriveStoreKeys(newKey);
+    const committed = this.#committed!;
+    this.#backend.begin();
+    let done = false;
+    let point: { counter: number; setDigest: Buffer } | undefined;
+    try {
+      const header = this.#readHeaderChecked(old, committed.counter);
+      const before = Buffer.alloc(DIGEST_BYTES);
+      const digest = Buffer.alloc(DIGEST_BYTES);
+      for (const table of TABLES) {
+        // Collected per table first: better-sqlite3 cannot write while a read cursor is open.
+        for (const row of [...this.#backend.iterate(table)]) {
+          this.#check(table, row); // a tampered row is never laundered under the new key
+          xorInto(before, memberHash(old.storeMac, table, row.key, row.tag));
+          let blob = row.blob;
+          if (table === 'partitions' && blob) {
+            const raw = unseal(old.partitionWrap, blob, partitionKeyAad(row.key), 'partition key');
+            try {
+              blob = seal(next.partitionWrap, raw.insecureBytes(), partitionKeyAad(row.key));
+            } finally {
+              raw.destroy();
+            }
+          }
+          const fresh = { key: row.key, group: row.group, body: row.body, blob, revision: row.revision };
+          const tag = rowTag(next.storeMac, table, fresh);
+          this.#backend.put(table, { ...fresh, tag });
+          xorInto(digest, memberHash(next.storeMac, table, row.key, tag));
+        }
+      }
+      if (!equalBytes(before, header.setDigest)) throw new HsmError('TAMPER_DETECTED', 'row missing or added');
+      this.#keys = next;
+      this.#tx = { header, digest, dirty: true };
+      within?.();
+      const nh = { format: header.format, counter: header.counter + 1, setDigest: this.#tx.digest, keyCheck: next.keyCheck };
+      this.#backend.writeHeader({ ...nh, tag: headerTag(next.storeMac, nh) });
+      // The pending point goes under the NEW anchor key into the slot not holding the newest
+      // record: after a crash before the commit the old key still finds its committed slot, after
+      // it the new key finds the pending point and finalises it.
+      this.#anchor?.write(next.anchorMac, { committed, pending: { counter: nh.counter, setDigest: nh.setDigest } });
+      this.#backend.commit();
+      point = { counter: nh.counter, setDigest: Buffer.from(nh.setDigest) };
+      done = true;
+    } finally {
+      this.#tx = undefined;
+      if (!done) {
+        this.#backend.rollback();
+        this.#keys = old;
+        this.#partitionKeys.clear();
+      }
+    }
+    this.#committed = point!;
+    this.#anchor?.write(next.anchorMac, { committed: this.#committed });
   }
 
   // ---- helpers -------------------------------------------------------------------------------
