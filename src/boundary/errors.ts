@@ -10,6 +10,8 @@ export const ERROR_CATALOGUE = {
   DEVICE_ERROR: { ckr: 0x30, http: 500, message: 'the module is in the error state' }, // CKR_DEVICE_ERROR
   TAMPER_DETECTED: { ckr: 0x30, http: 500, message: 'tamper detected: the store failed its integrity check' },
   ALREADY_INITIALIZED: { ckr: 0x191, http: 409, message: 'the module is already initialised' },
+  // Shamir ceremony: a share that is not one of the module's current N, or M shares that do not rebuild the master key. CKR_ARGUMENTS_BAD.
+  SHARE_INVALID: { ckr: 0x7, http: 400, message: 'not a valid share of this module' },
   // Arguments
   ARGUMENTS_BAD: { ckr: 0x7, http: 400, message: 'bad arguments' }, // CKR_ARGUMENTS_BAD
   DATA_LEN_RANGE: { ckr: 0x21, http: 400, message: 'data length out of range' }, // CKR_DATA_LEN_RANGE
