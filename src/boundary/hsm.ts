@@ -4,6 +4,7 @@
 
 import type { SecretBytes } from './secret.js';
 import { Accounts } from './module/accounts.js';
+import { Audit } from './module/audit.js';
 import { type HsmOptions, ModuleCore, type ModuleStatus } from './module/core.js';
 import { KeyManagement } from './module/key-management.js';
 import { Objects } from './module/objects.js';
@@ -26,6 +27,10 @@ export class Hsm {
   readonly unlockUser: Accounts['unlockUser'];
   readonly changePassword: Accounts['changePassword'];
   readonly listAudit: Accounts['listAudit'];
+  /** The audit key's public half (SPKI PEM), for offline verification of exports (auditor, admin). */
+  readonly auditPublicKey: Audit['auditPublicKey'];
+  /** The whole audit log as JSON Lines, closed by a fresh signed checkpoint (auditor). */
+  readonly exportAudit: Audit['exportAudit'];
   /** Clear import (C_CreateObject): secret keys, private keys, public keys, certificates, data. */
   readonly createObject: Objects['createObject'];
   readonly generateKey: Objects['generateKey'];
@@ -75,6 +80,9 @@ export class Hsm {
     this.unlockUser = accounts.unlockUser.bind(accounts);
     this.changePassword = accounts.changePassword.bind(accounts);
     this.listAudit = accounts.listAudit.bind(accounts);
+    const audit = new Audit(core);
+    this.auditPublicKey = audit.auditPublicKey.bind(audit);
+    this.exportAudit = audit.exportAudit.bind(audit);
     const objects = new Objects(core);
     this.createObject = objects.createObject.bind(objects);
     this.generateKey = objects.generateKey.bind(objects);

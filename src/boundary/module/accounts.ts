@@ -3,6 +3,7 @@ import { checkPasswordPolicy, hashPassword, verifyPassword } from '../auth/passw
 import { HsmError } from '../errors.js';
 import type { AuditRecord } from '../store/types.js';
 import type { PartitionRecord, Role, UserRecord } from '../types.js';
+import { isSystemPartition } from './audit-trail.js';
 import { DUMMY_HASH, NAME, PARTITION, checkName, now, type LoginResult, type ModuleCore } from './core.js';
 
 export class Accounts {
@@ -75,7 +76,8 @@ export class Accounts {
 
   listPartitions(session: string): PartitionRecord[] {
     const s = this.core.session(session);
-    const all = this.core.guardStore(() => this.core.vault.listPartitions());
+    // The system partition (module/audit-trail.ts) holds the module's own keys: nobody's tenant.
+    const all = this.core.guardStore(() => this.core.vault.listPartitions()).filter((p) => !isSystemPartition(p.name));
     return s.role === 'admin' || s.role === 'auditor' ? all : all.filter((p) => p.name === s.partition);
   }
 
@@ -89,7 +91,8 @@ export class Accounts {
     if (s.role === 'officer' && (role !== 'user' || input.partition !== s.partition)) {
       throw new HsmError('USER_TYPE_INVALID', 'an officer creates users of its own partition only');
     }
-    if (partitionRole && (typeof input.partition !== 'string' || !this.core.vault.getPartition(input.partition))) throw new HsmError('PARTITION_NOT_FOUND');
+    // The name pattern also keeps accounts out of the system partition, whose keys no caller may use.
+    if (partitionRole && (typeof input.partition !== 'string' || !PARTITION.test(input.partition) || !this.core.vault.getPartition(input.partition))) throw new HsmError('PARTITION_NOT_FOUND');
     if (!partitionRole && input.partition !== undefined) throw new HsmError('ARGUMENTS_BAD', 'appliance roles belong to no partition');
     if (this.core.vault.getUser(input.name)) throw new HsmError('ALREADY_EXISTS', `account ${input.name}`);
     const hash = await hashPassword(input.password, this.core.scrypt);

@@ -15,6 +15,8 @@ import { SecretBytes } from '../secret.js';
 import { type Session, SessionTable } from '../sessions.js';
 import type { AuditEvent, AuditRecord, Vault } from '../store/types.js';
 import type { VaultOptions } from '../store/vault.js';
+import { AuditTrail } from './audit-trail.js';
+import { UsageCounters } from './usage-counters.js';
 import type { Attributes, KeyType, LoadedKey, PartitionRecord, Role, StoredObject, Template, UsageAttribute, UserRecord } from '../types.js';
 
 export type ModuleState = 'uninitialized' | 'sealed' | 'unsealed' | 'error';
@@ -30,6 +32,10 @@ export interface HsmOptions {
   /** Idle time after which a session ends (default 8 hours). */
   sessionIdleMs?: number;
   scrypt?: ScryptCost;
+  /** A signed audit checkpoint after every this many records (default 100; docs/audit.md). */
+  auditCheckpointEvery?: number;
+  /** How often per-key usage counters are written to the store (default 5 s; a crash loses at most one interval). */
+  usageFlushMs?: number;
   /** Test-only: make this mechanism's self-test fail, to prove the error state. */
   forceSelfTestFailure?: string;
 }
@@ -55,6 +61,8 @@ export interface ObjectInfo extends Attributes {
   owner: string;
   createdAt: string;
   peer?: string;
+  /** Uses per operation ('sign', 'decrypt.failed' …), including counts not yet flushed to the store. */
+  usage: Record<string, number>;
 }
 
 export interface LoginResult {
@@ -180,6 +188,10 @@ export class ModuleCore {
   selfTests: { passed: number; failed: string[] } = { passed: 0, failed: [] };
   /** Per-partition alias → uid index, built on first use and dropped on alias changes. */
   readonly aliases = new Map<string, Map<string, string>>();
+  /** The audit key and its signed checkpoints (module/audit-trail.ts). */
+  readonly auditTrail: AuditTrail;
+  /** Per-key use counts, kept in memory and flushed in batches (module/usage-counters.ts). */
+  readonly usage: UsageCounters;
 
   constructor(vault: Vault, options: HsmOptions) {
     this.vault = vault;
@@ -187,6 +199,8 @@ export class ModuleCore {
     this.sessions = new SessionTable(options.sessionIdleMs ?? 8 * 3_600_000);
     this.lockout = options.lockoutThreshold ?? 5;
     this.scrypt = options.scrypt ?? DEFAULT_SCRYPT;
+    this.auditTrail = new AuditTrail(vault, options.auditCheckpointEvery ?? 100);
+    this.usage = new UsageCounters(vault, (fn) => this.guardStore(fn), options.usageFlushMs ?? 5_000);
     this.state = vault.initialized ? 'sealed' : 'uninitialized';
   }
 
@@ -402,6 +416,7 @@ export class ModuleCore {
       tags: { ...o.meta.tags },
       owner: o.meta.owner,
       createdAt: o.meta.createdAt,
+      usage: this.usage.of(o),
     };
     if (o.meta.deletionDate) info.deletionDate = o.meta.deletionDate;
     if (o.meta.peer) info.peer = o.meta.peer;
@@ -480,6 +495,7 @@ export class ModuleCore {
     const key = this.load(g.session, g.resolved, g.version);
     this.cache.acquire(key);
     const o = g.resolved.object;
+    this.usage.count(g.resolved, op); // always, whatever auditUse says (issue 4)
     try {
       const out = await fn(key);
       if (o.attrs.auditUse) this.audit({ actor: g.session.user, partition: o.partition, op, target: o.uid, outcome: 'ok', detail: g.mech.name });
@@ -487,6 +503,7 @@ export class ModuleCore {
     } catch (e) {
       // The caller gets the uniform code; the audit log gets the cause (DESIGN §3).
       const ev: AuditEvent = { actor: g.session.user, partition: o.partition, op, target: o.uid, outcome: 'failed', detail: g.mech.name };
+      this.usage.count(g.resolved, `${op}.failed`);
       if (isHsmError(e)) ev.code = e.code;
       else ev.detail = `${g.mech.name}: ${(e as Error)?.name ?? 'error'}`;
       this.audit(ev);
@@ -533,6 +550,30 @@ export class ModuleCore {
   }
 
 
+  /** After initialise and unseal: the audit key is loaded (created on a store's first unseal) and counters start flushing. */
+  openAuditTrail(): void {
+    this.guardStore(() => this.auditTrail.open());
+    this.usage.start();
+  }
+
+  /**
+   * Before seal and close: counters flushed, then `op` recorded with a signed checkpoint covering
+   * it. Never stops the seal: a store that cannot take the record is already a tamper case.
+   */
+  closeAuditTrail(op: string): void {
+    this.usage.stop();
+    try {
+      if (this.vault.unsealed) {
+        this.guardStore(() => this.usage.flush());
+        this.guardStore(() => this.auditTrail.appendClosed({ actor: 'system', op, outcome: 'ok' }));
+      }
+    } catch {
+      // Sealing goes ahead regardless; the failure itself surfaced through guardStore.
+    } finally {
+      this.auditTrail.forget();
+    }
+  }
+
   status(): ModuleStatus {
     const s: ModuleStatus = { state: this.state, selfTests: { ...this.selfTests }, sessions: this.sessions.size, cachedKeys: this.cache.size };
     if (this.error) s.error = this.error;
@@ -552,6 +593,7 @@ export class ModuleCore {
       this.vault.putUser({ name: admin.name, role: 'admin', passwordHash: hash, failedLogins: 0, locked: false, createdAt: now() });
       this.vault.appendAudit({ actor: 'system', op: 'module.initialize', target: admin.name, outcome: 'ok' });
     });
+    this.openAuditTrail();
   }
 
   unseal(masterKey: SecretBytes): void {
@@ -565,12 +607,13 @@ export class ModuleCore {
       throw e;
     }
     this.state = 'unsealed';
+    this.openAuditTrail();
     this.audit({ actor: 'system', op: 'module.unseal', outcome: 'ok' });
   }
 
   seal(): void {
     if (this.state !== 'unsealed') return;
-    this.audit({ actor: 'system', op: 'module.seal', outcome: 'ok' });
+    this.closeAuditTrail('module.seal');
     this.sessions.closeAll();
     this.cache.clear();
     this.vault.seal();
@@ -578,6 +621,7 @@ export class ModuleCore {
   }
 
   close(): void {
+    if (this.state === 'unsealed') this.closeAuditTrail('module.close');
     this.sessions.closeAll();
     this.cache.clear();
     this.vault.close();
