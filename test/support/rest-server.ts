@@ -47,7 +47,7 @@ export async function startRest(hsmOptions: Partial<HsmOptions> = {}, restOption
   const send = (r: RawRequest): Promise<RawReply> =>
     new Promise((resolvePromise, reject) => {
       const headers: Record<string, string> = { ...r.headers };
-      if (r.body !== undefined && headers['content-length'] === undefined) headers['content-length'] = String(Buffer.byteLength(r.body));
+      if (r.body !== undefined && headers['content-length'] === undefined && headers['transfer-encoding'] === undefined) headers['content-length'] = String(Buffer.byteLength(r.body));
       const req = request({ host: '127.0.0.1', port, method: r.method, path: r.path, headers, agent }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

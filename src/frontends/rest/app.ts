@@ -4,7 +4,7 @@
 
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { HsmError, type Hsm } from '../../boundary/api.js';
-import { toHttpError } from './errors.js';
+import { clientErrorResponse, toHttpError } from './errors.js';
 import { parseJsonBody } from './json-body.js';
 import { openApiDocument } from './openapi.js';
 import { type RateLimitConfig, RateLimiter } from './rate-limit.js';
@@ -31,6 +31,8 @@ export interface RestOptions {
   rateLimit?: RateLimitConfig;
   /** Bearer-token lifetime (default 1 hour). */
   tokenTtlMs?: number;
+  /** Longest time to receive a whole request, headers and body (default 30 s): bounds slow-loris clients (attacks.md D-07). */
+  requestTimeoutMs?: number;
   logger?: FastifyServerOptions['logger'];
   https?: { key: Buffer; cert: Buffer; ca?: Buffer; requestCert?: boolean };
   version?: string;
@@ -62,14 +64,30 @@ export function buildRestApp(options: RestOptions): RestApp {
       // The session may already be gone (sealed, expired): nothing left to end.
     }
   });
-  const fastifyOptions: FastifyServerOptions & { https?: unknown } = {
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  // Node takes these only when it creates the server (setting requestTimeout later does nothing on
+  // Node 20), and checks the deadlines on a timer (default every 30 s): check often enough that the bound holds.
+  const serverTimers = {
+    requestTimeout,
+    headersTimeout: Math.min(60_000, requestTimeout),
+    connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(requestTimeout / 4))),
+  };
+  const fastifyOptions: FastifyServerOptions & { https?: unknown; http?: typeof serverTimers } = {
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 2 * 1024 * 1024,
+    // fastify's default 0 lets a client trickle a body forever, holding the socket.
+    requestTimeout,
+    http: serverTimers,
+    clientErrorHandler: (err, socket) => {
+      if ((err as { code?: string }).code === 'ECONNRESET' || socket.destroyed) return;
+      if (socket.writable) socket.write(clientErrorResponse(err as { code?: string }));
+      socket.destroy();
+    },
     // Request ids are ours; never echo a caller-supplied one into logs.
     genReqId: () => Math.random().toString(36).slice(2, 12),
     ajv: { customOptions: { removeAdditional: false, useDefaults: true, coerceTypes: false, allErrors: false } },
   };
-  if (options.https) fastifyOptions.https = { ...options.https, rejectUnauthorized: options.https.requestCert === true };
+  if (options.https) fastifyOptions.https = { ...options.https, rejectUnauthorized: options.https.requestCert === true, ...serverTimers };
   const app = Fastify(fastifyOptions as FastifyServerOptions);
 
   app.removeAllContentTypeParsers();

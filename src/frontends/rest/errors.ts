@@ -31,3 +31,20 @@ export function toHttpError(err: unknown): { status: number; body: ErrorBody; in
   }
   return { status: 500, body: { error: { code: 'DEVICE_ERROR', message: 'internal error' } }, internal: true };
 }
+
+/**
+ * The raw HTTP answer to a request Node's parser or timers refused before fastify saw it
+ * (malformed framing, Content-Length with Transfer-Encoding, oversized headers, a request that
+ * did not arrive in time): the same { error: { code, message } } body as every other answer.
+ * The status stays HTTP's own for timeouts (408) and header overflow (431).
+ */
+export function clientErrorResponse(err: { code?: string }): string {
+  const [status, reason, code, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', 'LIMIT_EXCEEDED', 'the request did not arrive within the time limit']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'REQUEST_TOO_LARGE', 'the request headers are larger than the limit']
+        : [400, 'Bad Request', 'ARGUMENTS_BAD', 'malformed HTTP request'];
+  const body = JSON.stringify({ error: { code, message } });
+  return `HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`;
+}
