@@ -13,6 +13,8 @@ export interface RequestOptions {
   anonymous?: boolean;
   /** Statuses that are answers rather than errors (health: 503 sealed). */
   accept?: readonly number[];
+  /** A success body is returned as text, unparsed (the audit export is JSON Lines). */
+  raw?: boolean;
 }
 
 const UNREACHABLE_HINT = 'is the server running? start it with npm start / coffer server --dev; check COFFER_ADDR';
@@ -60,6 +62,7 @@ export class RestClient {
       throw new CliError(`cannot reach the server at ${this.endpoint.addr}${cause ? ` (${cause})` : ''}`, EXIT.UNREACHABLE, 'UNREACHABLE', UNREACHABLE_HINT);
     }
     const text = await res.text();
+    if (opts.raw && res.ok) return { status: res.status, body: text as T };
     let body: unknown = {};
     if (text !== '') {
       try {
