@@ -691,8 +691,12 @@ export function keyBits(a: Attributes): number | undefined {
 
 /** Both halves of a pair get matching usages when only one half names any (sign ↔ verify …). */
 export function mirrorUsages(pub: Template, priv: Template): void {
+  // The silent half gets exactly the partners of the other's usages, and every other usage
+  // false, so its class defaults never add one (an ECDH pair's public half must not get verify).
   const copy = (from: Template, to: Template): void => {
-    for (const [u, m] of Object.entries(MIRROR) as [UsageAttribute, UsageAttribute][]) if (from[u] === true && to[m] === undefined) (to as Record<string, unknown>)[m] = true;
+    for (const [u, m] of Object.entries(MIRROR) as [UsageAttribute, UsageAttribute][]) {
+      if ((to as Record<string, unknown>)[m] === undefined) (to as Record<string, unknown>)[m] = from[u] === true;
+    }
   };
   if (hasAnyUsage(priv) && !hasAnyUsage(pub)) copy(priv, pub);
   else if (hasAnyUsage(pub) && !hasAnyUsage(priv)) copy(pub, priv);

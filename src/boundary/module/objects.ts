@@ -111,6 +111,8 @@ export class Objects {
         ...(merged.curve !== undefined ? { curve: merged.curve } : {}),
         ...(merged.parameterSet !== undefined ? { parameterSet: merged.parameterSet } : {}),
       });
+      // Refuse an inconsistent template before paying for the generation (RSA-4096 takes seconds).
+      checkConsistency(newAttributes('generate', privTpl, 'private-key', keyType, { local: true }), newAttributes('generate', pubTpl, 'public-key', keyType, { local: true }));
       const pair = await kt.generatePair!(spec);
       const priv = kt.load('generated', 1, { secret: pair.secret, publicData: pair.publicData });
       const pub = kt.load('generated', 1, { publicData: pair.publicData });
