@@ -9,6 +9,7 @@ export type { MechanismParams, Operation } from './mechanisms/types.js';
 export { attributesToJson, decodeBase64, templateFromJson } from './policy/template-json.js';
 export { templateFromEntries } from './policy/validator.js';
 export { SecretBytes } from './secret.js';
+export type { CeremonyStatus, Custodian, RekeyProgress, ShareOut, ShareSpec, SharesIssued, UnsealProgress } from './module/ceremony.js';
 export type { AuditPublicKey } from './module/audit.js';
 export { type AuditExportVerdict, type AuditVerifyOptions, verifyAuditExport } from './store/audit-export.js';
 export type { AuditCheckpoint, AuditEvent, AuditRecord } from './store/types.js';

@@ -9,6 +9,7 @@ import { type HsmOptions, ModuleCore, type ModuleStatus } from './module/core.js
 import { KeyManagement } from './module/key-management.js';
 import { Objects } from './module/objects.js';
 import { Operations } from './module/operations.js';
+import { Ceremony } from './module/ceremony.js';
 import { openVault } from './store/vault.js';
 
 export type { HsmOptions, LoginResult, ModuleState, ModuleStatus, ObjectInfo } from './module/core.js';
@@ -65,6 +66,19 @@ export class Hsm {
   readonly deriveKey: Operations['deriveKey'];
   readonly encapsulate: Operations['encapsulate'];
   readonly decapsulate: Operations['decapsulate'];
+  /** Initialises an empty module with a master key made inside and split into Shamir shares (docs/ceremony.md); leaves it sealed. */
+  readonly initializeWithShares: Ceremony['initializeWithShares'];
+  /** One share towards unsealing; no login. */
+  readonly submitUnsealShare: Ceremony['submitUnsealShare'];
+  /** Seals on an admin's request. */
+  readonly sealModule: Ceremony['sealModule'];
+  readonly rekeyInit: Ceremony['rekeyInit'];
+  readonly rekeyCancel: Ceremony['rekeyCancel'];
+  /** One current share towards the rekey in progress; the completing call returns the new shares. */
+  readonly submitRekeyShare: Ceremony['submitRekeyShare'];
+  /** A new master key and new shares; every partition key re-wrapped, the old shares dead. */
+  readonly rotateMasterKey: Ceremony['rotateMasterKey'];
+  readonly ceremonyStatus: Ceremony['ceremonyStatus'];
 
   private constructor(core: ModuleCore) {
     this.#core = core;
@@ -113,6 +127,15 @@ export class Hsm {
     this.deriveKey = ops.deriveKey.bind(ops);
     this.encapsulate = ops.encapsulate.bind(ops);
     this.decapsulate = ops.decapsulate.bind(ops);
+    const ceremony = new Ceremony(core);
+    this.initializeWithShares = ceremony.initializeWithShares.bind(ceremony);
+    this.submitUnsealShare = ceremony.submitUnsealShare.bind(ceremony);
+    this.sealModule = ceremony.sealModule.bind(ceremony);
+    this.rekeyInit = ceremony.rekeyInit.bind(ceremony);
+    this.rekeyCancel = ceremony.rekeyCancel.bind(ceremony);
+    this.submitRekeyShare = ceremony.submitRekeyShare.bind(ceremony);
+    this.rotateMasterKey = ceremony.rotateMasterKey.bind(ceremony);
+    this.ceremonyStatus = ceremony.ceremonyStatus.bind(ceremony);
   }
 
   /** Opens the store, runs every self-test before service, and unseals an initialised store if given a master key. */

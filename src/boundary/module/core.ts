@@ -38,6 +38,8 @@ export interface HsmOptions {
   usageFlushMs?: number;
   /** Test-only: make this mechanism's self-test fail, to prove the error state. */
   forceSelfTestFailure?: string;
+  /** Unseal and rekey share progress is forgotten this long after its first share (default 10 minutes). */
+  shareTimeoutMs?: number;
 }
 
 export interface ModuleStatus {
@@ -183,6 +185,9 @@ export class ModuleCore {
   readonly sessions: SessionTable;
   readonly lockout: number;
   readonly scrypt: ScryptCost;
+  readonly shareTimeoutMs: number;
+  /** Run at every seal, before the keys go: operation groups drop what they hold (ceremony share progress …). */
+  readonly onSeal: (() => void)[] = [];
   state: ModuleState;
   error: string | undefined;
   selfTests: { passed: number; failed: string[] } = { passed: 0, failed: [] };
@@ -199,6 +204,7 @@ export class ModuleCore {
     this.sessions = new SessionTable(options.sessionIdleMs ?? 8 * 3_600_000);
     this.lockout = options.lockoutThreshold ?? 5;
     this.scrypt = options.scrypt ?? DEFAULT_SCRYPT;
+    this.shareTimeoutMs = options.shareTimeoutMs ?? 600_000;
     this.auditTrail = new AuditTrail(vault, options.auditCheckpointEvery ?? 100);
     this.usage = new UsageCounters(vault, (fn) => this.guardStore(fn), options.usageFlushMs ?? 5_000);
     this.state = vault.initialized ? 'sealed' : 'uninitialized';
@@ -581,7 +587,7 @@ export class ModuleCore {
   }
 
   /** Creates the store's key hierarchy from `masterKey` and the first admin account. */
-  async initialize(masterKey: SecretBytes, admin: { name: string; password: string }): Promise<void> {
+  async initialize(masterKey: SecretBytes, admin: { name: string; password: string }, within?: () => void): Promise<void> {
     this.checkNotError();
     if (this.state !== 'uninitialized') throw new HsmError('ALREADY_INITIALIZED');
     checkName(admin.name);
@@ -592,6 +598,7 @@ export class ModuleCore {
     this.vault.transaction(() => {
       this.vault.putUser({ name: admin.name, role: 'admin', passwordHash: hash, failedLogins: 0, locked: false, createdAt: now() });
       this.vault.appendAudit({ actor: 'system', op: 'module.initialize', target: admin.name, outcome: 'ok' });
+      within?.(); // the ceremony's share check commits with the first admin, or neither does
     });
     this.openAuditTrail();
   }
@@ -612,6 +619,7 @@ export class ModuleCore {
   }
 
   seal(): void {
+    for (const hook of this.onSeal) hook();
     if (this.state !== 'unsealed') return;
     this.closeAuditTrail('module.seal');
     this.sessions.closeAll();
