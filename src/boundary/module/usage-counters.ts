@@ -27,7 +27,10 @@ export class UsageCounters {
       return;
     }
     let ops = this.#pending.get(r.object.uid);
-    if (!ops) this.#pending.set(r.object.uid, (ops = new Map()));
+    if (!ops) {
+      ops = new Map();
+      this.#pending.set(r.object.uid, ops);
+    }
     ops.set(op, (ops.get(op) ?? 0) + 1);
   }
 

@@ -125,6 +125,19 @@ export class MemoryBackend implements StorageBackend {
     return best ? copyRow(best) : undefined;
   }
 
+  erase(): void {
+    this.#open();
+    if (this.#undo) throw new TypeError('memory backend: erase inside a transaction');
+    for (const t of this.#tables.values()) {
+      for (const r of t.values()) {
+        r.blob?.fill(0);
+        r.tag.fill(0);
+      }
+      t.clear();
+    }
+    this.#header = undefined;
+  }
+
   close(): void {
     this.#closed = true;
   }
