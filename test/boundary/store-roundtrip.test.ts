@@ -153,7 +153,9 @@ for (const backend of backends) {
       try {
         vault.initialize(masterKey());
         populate(vault);
-        const k1 = vault.getObject('k1')!;
+        // Objects the vault returns are shared and frozen; a change starts from a copy.
+        assert.throws(() => vault.getObject('k1')!.versions.push({ version: 9, createdAt: '' }), TypeError);
+        const k1 = structuredClone(vault.getObject('k1')!);
         k1.versions.push({ version: 2, createdAt: '2025-02-01T00:00:00.000Z' });
         k1.meta.currentVersion = 2;
         k1.revision = 2;

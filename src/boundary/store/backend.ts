@@ -63,6 +63,11 @@ export interface StorageBackend {
   lastAudit(): Row | undefined;
   /** Deletes every row and the header in one transaction and overwrites the freed space (SQLite: secure_delete, VACUUM, WAL truncated). */
   erase(): void;
+  /**
+   * A number that changes when another connection or process commits to the store (SQLite's
+   * data_version); constant where nothing else can write. Lets the Vault keep decoded rows.
+   */
+  externalChanges(): number;
   close(): void;
 }
 

@@ -138,6 +138,10 @@ export class MemoryBackend implements StorageBackend {
     this.#header = undefined;
   }
 
+  externalChanges(): number {
+    return 0; // nothing outside this process can write an in-memory store
+  }
+
   close(): void {
     this.#closed = true;
   }

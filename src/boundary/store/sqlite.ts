@@ -214,6 +214,10 @@ export class SqliteBackend implements StorageBackend {
     this.#db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
+  externalChanges(): number {
+    return this.#stmt('PRAGMA data_version').pluck().get() as number;
+  }
+
   close(): void {
     if (this.#db.open) {
       if (this.#db.inTransaction) this.#stmt('ROLLBACK').run();

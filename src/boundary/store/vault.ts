@@ -47,7 +47,21 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** Decoded objects kept in memory at most (the key cache holds the unsealed material separately). */
+const OBJECT_CACHE = 10_000;
+
+/** Freezes plain objects and arrays all the way down (typed arrays cannot be frozen): cached rows are shared. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !ArrayBuffer.isView(value) && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 class StoreVault implements Vault {
+  readonly #objects = new Map<string, StoredObject>();
+  #objectsMarker = -1;
   readonly #backend: StorageBackend;
   readonly #anchor: Anchor | undefined;
   #keys: StoreKeys | undefined;
@@ -106,6 +120,7 @@ class StoreVault implements Vault {
   }
 
   seal(): void {
+    this.#objects.clear();
     this.#keys = undefined;
     this.#committed = undefined;
     this.#partitionKeys.clear(); // KeyObjects cannot be zeroed from JS; dropping them frees them with the GC
@@ -192,6 +207,7 @@ class StoreVault implements Vault {
       if (!done) {
         this.#backend.rollback();
         this.#partitionKeys.clear(); // keys of partitions created in the rolled-back transaction
+        this.#objects.clear(); // decoded rows of the rolled-back transaction
       }
     }
     if (next) {
@@ -345,6 +361,7 @@ class StoreVault implements Vault {
     this.#requireUnsealed();
     if (typeof object.uid !== 'string' || object.uid === '') throw new TypeError('object uid must be a non-empty string');
     if (!Number.isSafeInteger(object.revision)) throw new TypeError('object revision must be an integer');
+    this.#forgetObject(object.uid);
     this.#write(() => {
       const newKey = this.#partitionKey(object.partition); // PARTITION_NOT_FOUND if absent
       const oldRow = this.#read('objects', object.uid);
@@ -391,8 +408,26 @@ class StoreVault implements Vault {
 
   getObject(uid: string): StoredObject | undefined {
     this.#requireUnsealed();
+    // DESIGN §5: hot metadata comes from memory. Decoded objects are kept (frozen) until this
+    // process changes them or another connection commits to the file, which drops them all, so
+    // a live edit of the database is still verified, and caught, on the next read.
+    const marker = this.#backend.externalChanges();
+    if (marker !== this.#objectsMarker) {
+      this.#objects.clear();
+      this.#objectsMarker = marker;
+    }
+    const hit = this.#objects.get(uid);
+    if (hit) {
+      this.#objects.delete(uid);
+      this.#objects.set(uid, hit);
+      return hit;
+    }
     const row = this.#read('objects', uid);
-    return row ? this.#decodeObject(row) : undefined;
+    if (!row) return undefined;
+    const obj = deepFreeze(this.#decodeObject(row));
+    this.#objects.set(uid, obj);
+    if (this.#objects.size > OBJECT_CACHE) this.#objects.delete(this.#objects.keys().next().value as string);
+    return obj;
   }
 
   listObjects(partition: string): StoredObject[] {
@@ -405,9 +440,8 @@ class StoreVault implements Vault {
     const row = this.#read('material', materialKey(object.uid, version));
     if (!row?.blob) return undefined;
     // Bind to the stored object, not the caller's copy: the store is the authority on attributes.
-    const storedRow = this.#read('objects', object.uid);
-    if (!storedRow) throw new HsmError('TAMPER_DETECTED', 'material without its object');
-    const stored = this.#decodeObject(storedRow);
+    const stored = this.getObject(object.uid);
+    if (!stored) throw new HsmError('TAMPER_DETECTED', 'material without its object');
     return unseal(this.#partitionKey(stored.partition), row.blob, materialAad(stored, version), 'sealed material');
   }
 
@@ -417,6 +451,7 @@ class StoreVault implements Vault {
   }
 
   #deleteObjectRows(uid: string): void {
+    this.#forgetObject(uid);
     for (const m of this.#list('material', uid)) this.#remove('material', m.key);
     this.#remove('objects', uid);
   }
@@ -510,6 +545,7 @@ class StoreVault implements Vault {
    * header gets the new key check. Sealed material is untouched (it is under the partition keys).
    */
   rotateMasterKey(newKey: SecretBytes, within?: () => void): void {
+    this.#objects.clear();
     this.#requireUnsealed();
     if (this.#tx) throw new TypeError('rotateMasterKey cannot join another transaction');
     const old = this.#keys!;
@@ -574,6 +610,11 @@ class StoreVault implements Vault {
     // The tag already vouches for the row; this catches a body stored under the wrong key by our own code.
     if ((value as Record<string, unknown>)[field] !== expected) throw new TypeError(`stored record does not match its key ${expected}`);
     return value;
+  }
+
+  /** Every write to an object row passes here: its decoded copy is dropped before the write. */
+  #forgetObject(uid: string): void {
+    this.#objects.delete(uid);
   }
 
   #decodeObject(row: Row): StoredObject {
