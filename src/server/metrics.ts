@@ -52,7 +52,7 @@ export class Metrics {
     for (const [k, v] of this.#operations) lines.push(`coffer_operations_total{${k}} ${v}`);
     lines.push('# HELP coffer_http_request_duration_seconds REST request latency.', '# TYPE coffer_http_request_duration_seconds histogram');
     for (const [k, h] of this.#latency) {
-      BUCKETS.forEach((b, i) => lines.push(`coffer_http_request_duration_seconds_bucket{${k},le="${b}"} ${h.counts[i]}`));
+      for (const [i, b] of BUCKETS.entries()) lines.push(`coffer_http_request_duration_seconds_bucket{${k},le="${b}"} ${h.counts[i]}`);
       lines.push(`coffer_http_request_duration_seconds_bucket{${k},le="+Inf"} ${h.count}`);
       lines.push(`coffer_http_request_duration_seconds_sum{${k}} ${h.sum}`);
       lines.push(`coffer_http_request_duration_seconds_count{${k}} ${h.count}`);

@@ -111,7 +111,10 @@ export async function startServer(opts: ServerStartOptions): Promise<RunningServ
 export function closeOnSignals(server: RunningServer, exit: (code: number) => void = process.exit): void {
   let stopping = false;
   const stop = (signal: string): void => {
-    if (stopping) return exit(1);
+    if (stopping) {
+      exit(1);
+      return;
+    }
     stopping = true;
     server.app.log.info({ signal }, 'shutting down: draining requests');
     server.close().then(
