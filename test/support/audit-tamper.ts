@@ -46,16 +46,18 @@ export function tamperings(lines: readonly string[]): Tampered[] {
   records.splice(i, 0, forged);
   const swapped = [...lines];
   [swapped[i], swapped[i + 1]] = [swapped[i + 1]!, swapped[i]!];
-  return [
+  const cases: Tampered[] = [
     { name: 'edit one field', lines: lines.map((l, k) => (k === i ? JSON.stringify(edited) : l)), position: i + 1 },
     { name: 'delete a record', lines: lines.filter((_, k) => k !== i), position: i + 1 },
     { name: 'swap two records', lines: swapped, position: i + 1 },
     { name: 'insert a copy of a record', lines: [...lines.slice(0, i), lines[i - 3]!, ...lines.slice(i)], position: i + 1 },
     { name: 'truncate the tail', lines: lines.slice(0, n - 1), position: n },
-    { name: 'truncate back past the last checkpoint', lines: lines.slice(0, lastCheckpointBeforeEnd), position: lastCheckpointBeforeEnd + 1 },
     // The inserted record and the rewritten records after it all link; the next signed checkpoint does not.
     { name: 'insert a forged record and recompute the chain', lines: rechain(records, i), position: nextCheckpoint + 2 },
   ];
+  // Only when an earlier checkpoint exists (periodic, or from a seal or an earlier export).
+  if (lastCheckpointBeforeEnd > 0) cases.push({ name: 'truncate back past the last checkpoint', lines: lines.slice(0, lastCheckpointBeforeEnd), position: lastCheckpointBeforeEnd + 1 });
+  return cases;
 }
 
 /** A fingerprint of bytes that must never appear in an export (E-07). */
