@@ -9,6 +9,8 @@ import { type HsmOptions, ModuleCore, type ModuleStatus } from './module/core.js
 import { KeyManagement } from './module/key-management.js';
 import { Objects } from './module/objects.js';
 import { Operations } from './module/operations.js';
+import { SelfProtection } from './module/self-protection.js';
+import { flushPendingAudit } from './module/tamper.js';
 import { Ceremony } from './module/ceremony.js';
 import { openVault } from './store/vault.js';
 
@@ -66,6 +68,19 @@ export class Hsm {
   readonly deriveKey: Operations['deriveKey'];
   readonly encapsulate: Operations['encapsulate'];
   readonly decapsulate: Operations['decapsulate'];
+  /** The same operations with the approved-service indicator (FIPS 140-3 IG 2.4.C; attacks.md E-09). */
+  readonly decryptWithIndicator: Operations['decryptWithIndicator'];
+  readonly verifyWithIndicator: Operations['verifyWithIndicator'];
+  readonly digestWithIndicator: Operations['digestWithIndicator'];
+  readonly unwrapKeyWithIndicator: Operations['unwrapKeyWithIndicator'];
+  readonly deriveKeyWithIndicator: Operations['deriveKeyWithIndicator'];
+  readonly decapsulateWithIndicator: Operations['decapsulateWithIndicator'];
+  /** Every self-test again, on an admin's request (attacks.md E-11); a failure latches the error state. */
+  readonly runSelfTests: SelfProtection['runSelfTests'];
+  /** The explicit zeroize command (admin): the configured tamper response, seal or erase. */
+  readonly zeroize: SelfProtection['zeroize'];
+  /** The enclosure tamper sensor fired (the server's watcher calls this): the configured response. */
+  readonly reportTamper: SelfProtection['reportTamper'];
   /** Initialises an empty module with a master key made inside and split into Shamir shares (docs/ceremony.md); leaves it sealed. */
   readonly initializeWithShares: Ceremony['initializeWithShares'];
   /** One share towards unsealing; no login. */
@@ -127,6 +142,16 @@ export class Hsm {
     this.deriveKey = ops.deriveKey.bind(ops);
     this.encapsulate = ops.encapsulate.bind(ops);
     this.decapsulate = ops.decapsulate.bind(ops);
+    this.decryptWithIndicator = ops.decryptWithIndicator.bind(ops);
+    this.verifyWithIndicator = ops.verifyWithIndicator.bind(ops);
+    this.digestWithIndicator = ops.digestWithIndicator.bind(ops);
+    this.unwrapKeyWithIndicator = ops.unwrapKeyWithIndicator.bind(ops);
+    this.deriveKeyWithIndicator = ops.deriveKeyWithIndicator.bind(ops);
+    this.decapsulateWithIndicator = ops.decapsulateWithIndicator.bind(ops);
+    const protection = new SelfProtection(core);
+    this.runSelfTests = protection.runSelfTests.bind(protection);
+    this.zeroize = protection.zeroize.bind(protection);
+    this.reportTamper = protection.reportTamper.bind(protection);
     const ceremony = new Ceremony(core);
     this.initializeWithShares = ceremony.initializeWithShares.bind(ceremony);
     this.submitUnsealShare = ceremony.submitUnsealShare.bind(ceremony);
@@ -144,6 +169,7 @@ export class Hsm {
     await core.runSelfTests(options.forceSelfTestFailure);
     // Only unseal: initialising here would leave an unsealed store with no account that could ever log in.
     if (options.masterKey && core.state === 'sealed') core.unseal(options.masterKey);
+    else if (options.masterKey && core.state === 'error') flushPendingAudit(core, options.masterKey); // the failure reaches the audit log
     return new Hsm(core);
   }
 

@@ -17,6 +17,10 @@ import type { AuditEvent, AuditRecord, Vault } from '../store/types.js';
 import type { VaultOptions } from '../store/vault.js';
 import { AuditTrail } from './audit-trail.js';
 import { UsageCounters } from './usage-counters.js';
+import { type ApprovalFacts, serviceApproval } from './approval.js';
+import type { IntegrityOptions } from './integrity.js';
+import { runModuleSelfTests, type SelfTestResult } from './self-tests.js';
+import { flushPendingAudit, respondToTamper, type TamperResponse, type TamperSignal, type TamperStatus } from './tamper.js';
 import type { Attributes, KeyType, LoadedKey, PartitionRecord, Role, StoredObject, Template, UsageAttribute, UserRecord } from '../types.js';
 
 export type ModuleState = 'uninitialized' | 'sealed' | 'unsealed' | 'error';
@@ -36,17 +40,27 @@ export interface HsmOptions {
   auditCheckpointEvery?: number;
   /** How often per-key usage counters are written to the store (default 5 s; a crash loses at most one interval). */
   usageFlushMs?: number;
-  /** Test-only: make this mechanism's self-test fail, to prove the error state. */
+  /** Test-only: make this self-test fail, to prove the error state: a mechanism name, 'software-integrity' or 'random-health'. */
   forceSelfTestFailure?: string;
   /** Unseal and rekey share progress is forgotten this long after its first share (default 10 minutes). */
   shareTimeoutMs?: number;
+  /** Software-integrity self-test against the build manifest (module/integrity.ts); omitted: not run (library use, unit tests). */
+  integrity?: IntegrityOptions;
+  /** What a tamper signal does (DESIGN §3): 'seal' forgets every key and ends sessions; 'erase' also destroys the stored key hierarchy. Default 'seal'. */
+  tamperResponse?: TamperResponse;
+  /** Where an erase first copies the audit records as JSON Lines (they hold no secrets); omitted: the records go with the store. */
+  auditArchivePath?: string;
 }
 
 export interface ModuleStatus {
   state: ModuleState;
   /** Which self-test or integrity check failed, in the error state. */
   error?: string;
-  selfTests: { passed: number; failed: string[] };
+  selfTests: SelfTestResult;
+  /** The last tamper signal this process saw and what was done about it. */
+  tamper?: TamperStatus;
+  /** Conditions that do not stop service but an operator should see (dev: no integrity manifest). */
+  warnings?: string[];
   sessions: number;
   cachedKeys: number;
 }
@@ -190,7 +204,13 @@ export class ModuleCore {
   readonly onSeal: (() => void)[] = [];
   state: ModuleState;
   error: string | undefined;
-  selfTests: { passed: number; failed: string[] } = { passed: 0, failed: [] };
+  selfTests: SelfTestResult = { passed: 0, failed: [] };
+  tamperState: TamperStatus | undefined;
+  selfTesting = false;
+  warnings: string[] = [];
+  readonly options: HsmOptions;
+  /** Audit events that happened while the store was sealed (a start-up self-test failure): written when a master key is next presented. */
+  readonly pendingAudit: AuditEvent[] = [];
   /** Per-partition alias → uid index, built on first use and dropped on alias changes. */
   readonly aliases = new Map<string, Map<string, string>>();
   /** The audit key and its signed checkpoints (module/audit-trail.ts). */
@@ -208,22 +228,39 @@ export class ModuleCore {
     this.auditTrail = new AuditTrail(vault, options.auditCheckpointEvery ?? 100);
     this.usage = new UsageCounters(vault, (fn) => this.guardStore(fn), options.usageFlushMs ?? 5_000);
     this.state = vault.initialized ? 'sealed' : 'uninitialized';
+    this.options = options;
   }
 
-  async runSelfTests(forceFailure: string | undefined): Promise<void> {
-    // The known-answer tests run once per process, before the first module serves (FIPS 140-3
-    // pre-operational self-tests); modules opened later in the same process reuse the result.
-    // A forced failure (tests only) always runs afresh.
-    if (forceFailure === undefined) processSelfTests ??= runAllSelfTests(undefined);
-    this.selfTests = await (forceFailure === undefined ? processSelfTests! : runAllSelfTests(forceFailure));
-    if (this.selfTests.failed.length > 0) this.enterError(`self-test failed: ${this.selfTests.failed.join(', ')}`);
+  /** Pre-operational (at open) or on-demand self-tests; any failure latches the error state (module/self-tests.ts). */
+  async runSelfTests(forceFailure: string | undefined, onDemand = false): Promise<SelfTestResult> {
+    return runModuleSelfTests(this, forceFailure, onDemand);
   }
 
   enterError(why: string): void {
+    const first = this.state !== 'error';
     this.state = 'error';
-    this.error = why;
+    this.error ??= why;
     this.cache.clear();
     this.sessions.closeAll();
+    // FIPS 140-3 §7.11: the error state is an audited event; while sealed it waits for a master key.
+    if (first) this.auditOrDefer({ actor: 'system', op: 'module.error', outcome: 'failed', code: 'DEVICE_ERROR', detail: why });
+  }
+
+  auditOrDefer(event: AuditEvent): void {
+    try {
+      if (this.vault.unsealed) {
+        this.vault.appendAudit(event);
+        return;
+      }
+    } catch {
+      // A store that cannot take the record (tampered, closed) leaves it pending like a sealed one.
+    }
+    this.pendingAudit.push(event);
+  }
+
+  /** Tamper signal → the configured response (module/tamper.ts). */
+  respondToTamper(signal: TamperSignal, detail: string): TamperStatus {
+    return respondToTamper(this, signal, detail);
   }
 
   checkNotError(): void {
@@ -232,6 +269,8 @@ export class ModuleCore {
 
   checkReady(): void {
     this.checkNotError();
+    // attacks.md E-11: no cryptographic output while the on-demand self-tests run.
+    if (this.selfTesting) throw new HsmError('DEVICE_ERROR', 'self-tests are running; retry');
     if (this.state === 'uninitialized') throw new HsmError('NOT_INITIALIZED');
     if (this.state === 'sealed') throw new HsmError('SEALED');
   }
@@ -244,6 +283,7 @@ export class ModuleCore {
       if (isHsmError(e, 'TAMPER_DETECTED')) {
         this.enterError(e.message);
         this.vault.seal();
+        this.respondToTamper(/rollback/.test(e.detail ?? e.message) ? 'rollback' : 'store-integrity', e.detail ?? e.message);
       }
       throw e;
     }
@@ -408,6 +448,20 @@ export class ModuleCore {
   checkApproved(s: Session, mech: MechanismDescriptor): void {
     if (mech.disabledByDefault) throw new HsmError('MECHANISM_INVALID', `${mech.name} is disabled`);
     if (!mech.approved && this.partitionOf(s).fipsApprovedOnly) throw new HsmError('MECHANISM_NOT_APPROVED', mech.name);
+  }
+
+  /** Approval of a key about to be made (curve, size): a fipsApprovedOnly partition refuses what is not approved. */
+  checkKeyApproved(s: Session, mech: MechanismDescriptor, attrs: ApprovalFacts, op: Operation): boolean {
+    const a = serviceApproval(mech, attrs, op);
+    if (!a.approved && s.partition && this.partitionOf(s).fipsApprovedOnly) throw new HsmError('MECHANISM_NOT_APPROVED', a.reason);
+    return a.approved;
+  }
+
+  /** The guard's approval step with the call's parameters: the approved-service indicator (attacks.md E-09). */
+  approval(g: Guarded, op: Operation, p: MechanismParams): boolean {
+    const a = serviceApproval(g.mech, g.resolved.object.attrs, op, p);
+    if (!a.approved && this.partitionOf(g.session).fipsApprovedOnly) throw this.refused(g.session, op, g.resolved.object.uid, new HsmError('MECHANISM_NOT_APPROVED', a.reason));
+    return a.approved;
   }
 
   info(o: StoredObject): ObjectInfo {
@@ -583,6 +637,8 @@ export class ModuleCore {
   status(): ModuleStatus {
     const s: ModuleStatus = { state: this.state, selfTests: { ...this.selfTests }, sessions: this.sessions.size, cachedKeys: this.cache.size };
     if (this.error) s.error = this.error;
+    if (this.tamperState) s.tamper = { ...this.tamperState };
+    if (this.warnings.length > 0) s.warnings = [...this.warnings];
     return s;
   }
 
@@ -604,18 +660,25 @@ export class ModuleCore {
   }
 
   unseal(masterKey: SecretBytes): void {
-    this.checkNotError();
+    if (this.state === 'error') {
+      flushPendingAudit(this, masterKey); // the record of the failure is written; the module still refuses
+      this.checkNotError();
+    }
     if (this.state === 'uninitialized') throw new HsmError('NOT_INITIALIZED');
     if (this.state === 'unsealed') return;
     try {
       this.vault.unseal(masterKey);
     } catch (e) {
-      if (isHsmError(e, 'TAMPER_DETECTED')) this.enterError(e.message);
+      if (isHsmError(e, 'TAMPER_DETECTED')) {
+        this.enterError(e.message);
+        this.respondToTamper(/rollback/.test(e.detail ?? e.message) ? 'rollback' : 'store-integrity', e.detail ?? e.message);
+      }
       throw e;
     }
     this.state = 'unsealed';
     this.openAuditTrail();
     this.audit({ actor: 'system', op: 'module.unseal', outcome: 'ok' });
+    for (const ev of this.pendingAudit.splice(0)) this.audit(ev); // events seen while sealed (tamper signals)
   }
 
   seal(): void {
@@ -636,10 +699,16 @@ export class ModuleCore {
   }
 }
 
-export let processSelfTests: Promise<{ passed: number; failed: string[] }> | undefined;
+export let processSelfTests: Promise<SelfTestResult> | undefined;
+
+/** Caches the process's first clean known-answer run (module/self-tests.ts reads and sets it). */
+export function cachedProcessSelfTests(run: () => Promise<SelfTestResult>): Promise<SelfTestResult> {
+  processSelfTests ??= run();
+  return processSelfTests;
+}
 
 /** Every mechanism's known-answer test, then a random-source health check. */
-export async function runAllSelfTests(forceFailure: string | undefined): Promise<{ passed: number; failed: string[] }> {
+export async function runAllSelfTests(forceFailure: string | undefined): Promise<SelfTestResult> {
   const failed: string[] = [];
   let passed = 0;
   for (const m of ALL_MECHANISMS) {
@@ -653,7 +722,9 @@ export async function runAllSelfTests(forceFailure: string | undefined): Promise
   }
   // Random source health (FIPS 140-3 IG 10.3.A-style): start-up draws must differ and not be all zero.
   const draws = [randomBytes(32), randomBytes(32), randomBytes(32)];
+  if (forceFailure === 'random-health') draws[1] = draws[0]!; // test-only: a stuck source
   if (draws[0]!.equals(draws[1]!) || draws[1]!.equals(draws[2]!) || draws.some((d) => d.every((b) => b === 0))) failed.push('random-health');
+  else passed++;
   return { passed, failed };
 }
 

@@ -111,6 +111,8 @@ export class Objects {
         ...(merged.curve !== undefined ? { curve: merged.curve } : {}),
         ...(merged.parameterSet !== undefined ? { parameterSet: merged.parameterSet } : {}),
       });
+      // An approved generator on a curve or size that is not approved (secp256k1, RSA-1024): refused in fipsApprovedOnly partitions.
+      this.core.checkKeyApproved(s, mech, { keyType, ...(spec.curve ? { curve: spec.curve } : {}), ...(spec.modulusBits ? { modulusBits: spec.modulusBits } : {}) }, 'generate-pair');
       // Refuse an inconsistent template before paying for the generation (RSA-4096 takes seconds).
       checkConsistency(newAttributes('generate', privTpl, 'private-key', keyType, { local: true }), newAttributes('generate', pubTpl, 'public-key', keyType, { local: true }));
       const pair = await kt.generatePair!(spec);
