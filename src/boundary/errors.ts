@@ -12,6 +12,8 @@ export const ERROR_CATALOGUE = {
   ALREADY_INITIALIZED: { ckr: 0x191, http: 409, message: 'the module is already initialised' },
   // Shamir ceremony: a share that is not one of the module's current N, or M shares that do not rebuild the master key. CKR_ARGUMENTS_BAD.
   SHARE_INVALID: { ckr: 0x7, http: 400, message: 'not a valid share of this module' },
+  // Backup restore: the file is not a Coffer backup, is truncated or corrupted, or does not open under the key given (docs/backup.md). CKR_DATA_INVALID.
+  BACKUP_INVALID: { ckr: 0x20, http: 400, message: 'the backup is invalid, corrupted or truncated' },
   // Arguments
   ARGUMENTS_BAD: { ckr: 0x7, http: 400, message: 'bad arguments' }, // CKR_ARGUMENTS_BAD
   DATA_LEN_RANGE: { ckr: 0x21, http: 400, message: 'data length out of range' }, // CKR_DATA_LEN_RANGE

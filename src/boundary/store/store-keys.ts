@@ -11,6 +11,7 @@ export const LABELS = {
   storeMac: 'coffer/v1/store-mac',
   keyCheck: 'coffer/v1/key-check',
   anchorMac: 'coffer/v1/anchor-mac',
+  backupWrap: 'coffer/v1/backup-wrap',
 } as const;
 
 export interface StoreKeys {
@@ -20,6 +21,8 @@ export interface StoreKeys {
   storeMac: KeyObject;
   /** HMAC-SHA256 key for the rollback anchor file. */
   anchorMac: KeyObject;
+  /** AES-256-GCM key sealing each backup's key, so a module with this master key restores without backup shares (docs/backup.md). */
+  backupWrap: KeyObject;
   /** HMAC(HKDF(master, key-check), 'coffer'): compared with the header to recognise the master key. */
   keyCheck: Buffer;
 }
@@ -40,6 +43,7 @@ export function deriveStoreKeys(masterKey: SecretBytes): StoreKeys {
     partitionWrap: derive(master, LABELS.partitionWrap),
     storeMac: derive(master, LABELS.storeMac),
     anchorMac: derive(master, LABELS.anchorMac),
+    backupWrap: derive(master, LABELS.backupWrap),
     keyCheck: createHmac('sha256', check).update('coffer').digest(),
   };
 }

@@ -98,6 +98,11 @@ export interface Vault {
    */
   rotateMasterKey(newKey: SecretBytes, within?: () => void): void;
 
+  /** Seals a backup's key under a master-key subkey (docs/backup.md); `aad` names the backup. */
+  sealBackupKey(key: SecretBytes, aad: string): Uint8Array;
+  /** Opens what sealBackupKey made; undefined when it does not open (another master key, or edited). */
+  openBackupKey(sealed: Uint8Array, aad: string): SecretBytes | undefined;
+
   appendAudit(event: AuditEvent): AuditRecord;
   /** Installs (or with undefined removes) the module's checkpoint hook; a record the hook returns is not itself offered to it. */
   setAuditHook(hook: AuditHook | undefined): void;

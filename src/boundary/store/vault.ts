@@ -603,6 +603,22 @@ class StoreVault implements Vault {
     this.#anchor?.write(next.anchorMac, { committed: this.#committed });
   }
 
+  // ---- backup key wrap -----------------------------------------------------------------------
+
+  sealBackupKey(key: SecretBytes, aad: string): Uint8Array {
+    this.#requireUnsealed();
+    return seal(this.#keys!.backupWrap, key.insecureBytes(), aad);
+  }
+
+  openBackupKey(sealed: Uint8Array, aad: string): SecretBytes | undefined {
+    this.#requireUnsealed();
+    try {
+      return unseal(this.#keys!.backupWrap, sealed, aad, 'backup key');
+    } catch {
+      return undefined; // not this master key's (or edited): the caller asks for the backup's shares
+    }
+  }
+
   // ---- helpers -------------------------------------------------------------------------------
 
   #decode<T>(row: Row, field: 'name' | 'uid', expected: string): T {
