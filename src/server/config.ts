@@ -16,6 +16,8 @@ export interface ServerConfig {
   limits: { bodyBytes: number; jsonDepth: number; ratePerSecond: number; rateBurst: number; tokenTtlSeconds: number };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   metrics: { enabled: boolean };
+  /** The PKCS#11 front end (p11-kit RPC on a unix socket); `socket` defaults to <data>/pkcs11.sock. */
+  pkcs11: { enabled: boolean; socket?: string; mode: number; partitions: string[]; defaultUser?: string; defaultOfficer?: string };
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -26,13 +28,14 @@ export const DEFAULT_CONFIG: ServerConfig = {
   limits: { bodyBytes: 2 * 1024 * 1024, jsonDepth: 32, ratePerSecond: 1000, rateBurst: 2000, tokenTtlSeconds: 3600 },
   log: { level: 'info' },
   metrics: { enabled: true },
+  pkcs11: { enabled: true, mode: 0o660, partitions: ['default'] },
 };
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-type Spec = { [k: string]: 'string' | 'port' | 'positive' | 'nonneg' | 'boolean' | readonly string[] };
+type Spec = { [k: string]: 'string' | 'port' | 'positive' | 'nonneg' | 'boolean' | 'names' | readonly string[] };
 
 const SECTIONS: Record<string, Spec> = {
   listen: { address: 'string', port: 'port' },
@@ -43,6 +46,7 @@ const SECTIONS: Record<string, Spec> = {
   limits: { body_bytes: 'positive', json_depth: 'positive', rate_per_second: 'nonneg', rate_burst: 'positive', token_ttl_seconds: 'positive' },
   log: { level: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
   metrics: { enabled: 'boolean' },
+  pkcs11: { enabled: 'boolean', socket: 'string', mode: 'nonneg', partitions: 'names', default_user: 'string', default_officer: 'string' },
 };
 
 function check(section: string, key: string, value: unknown): unknown {
@@ -68,6 +72,9 @@ function check(section: string, key: string, value: unknown): unknown {
       return value;
     case 'nonneg':
       if (!Number.isSafeInteger(value) || (value as number) < 0) throw new ConfigError(`${where} must be a non-negative integer`);
+      return value;
+    case 'names':
+      if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === 'string' && v.length > 0)) throw new ConfigError(`${where} must be a non-empty list of names`);
       return value;
   }
   return value;
@@ -95,6 +102,8 @@ export function parseConfig(text: string, baseDir = process.cwd()): ServerConfig
   const abs = (p: string): string => resolve(baseDir, p);
   out.storage.dataDir = abs(out.storage.dataDir);
   if (out.seal.keyFile) out.seal.keyFile = abs(out.seal.keyFile);
+  if (out.pkcs11.socket) out.pkcs11.socket = abs(out.pkcs11.socket);
+  if (out.pkcs11.mode > 0o777) throw new ConfigError('pkcs11.mode must be a file mode such as 0o660');
   if (out.tls) {
     out.tls.cert = abs(out.tls.cert);
     out.tls.key = abs(out.tls.key);

@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Hsm } from '../boundary/api.js';
+import { type Pkcs11Server, startPkcs11Server } from '../frontends/pkcs11/server.js';
 import { buildRestApp } from '../frontends/rest/app.js';
 import type { TokenStore } from '../frontends/rest/tokens.js';
 import type { ServerConfig } from './config.js';
@@ -18,6 +19,8 @@ export interface RunningServer {
   app: FastifyInstance;
   tokens: TokenStore;
   address: string;
+  /** The PKCS#11 socket, when [pkcs11] is enabled. */
+  pkcs11?: Pkcs11Server;
   dev?: DevSetup;
   close(): Promise<void>;
 }
@@ -81,6 +84,22 @@ export async function startServer(opts: ServerStartOptions): Promise<RunningServ
     });
   }
   const address = await app.listen({ host: config.listen.address, port: config.listen.port });
+  let pkcs11: Pkcs11Server | undefined;
+  if (config.pkcs11.enabled) {
+    // Dev mode: a bare-password PIN logs in as the dev accounts (docs/pkcs11.md).
+    const devUser = dev?.credentials.accounts.find((a) => a.role === 'user')?.name;
+    const devOfficer = dev?.credentials.accounts.find((a) => a.role === 'officer')?.name;
+    const user = config.pkcs11.defaultUser ?? devUser;
+    const officer = config.pkcs11.defaultOfficer ?? devOfficer;
+    pkcs11 = await startPkcs11Server({
+      hsm,
+      socketPath: config.pkcs11.socket ?? join(config.storage.dataDir, 'pkcs11.sock'),
+      partitions: config.pkcs11.partitions,
+      defaultAccounts: { ...(user ? { user } : {}), ...(officer ? { officer } : {}) },
+      mode: config.pkcs11.mode,
+      log: (msg, fields) => app.log.warn(fields ?? {}, msg),
+    });
+  }
   const purge = setInterval(() => {
     try {
       if (hsm.status().state === 'unsealed') hsm.purgeDueDeletions();
@@ -92,11 +111,18 @@ export async function startServer(opts: ServerStartOptions): Promise<RunningServ
   if (dev) {
     const login = tokens.issue(dev.userSession);
     for (const l of dev.banner(address, login.token)) print(l);
+    if (pkcs11) {
+      print(` PKCS#11 (p11-kit-client.so; user PIN = the dev password, or <account>:<password>):`);
+      print('');
+      print(`   export P11_KIT_SERVER_ADDRESS=unix:path=${pkcs11.socketPath}`);
+      print('');
+    }
   }
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       clearInterval(purge);
+      await pkcs11?.close();
       await app.close(); // stops accepting, waits for in-flight requests
       hsm.close();
     })();
@@ -104,6 +130,7 @@ export async function startServer(opts: ServerStartOptions): Promise<RunningServ
   };
   const running: RunningServer = { hsm, app, tokens, address, close };
   if (dev) running.dev = dev;
+  if (pkcs11) running.pkcs11 = pkcs11;
   return running;
 }
 
