@@ -14,6 +14,15 @@ export const ERROR_CATALOGUE = {
   SHARE_INVALID: { ckr: 0x7, http: 400, message: 'not a valid share of this module' },
   // Backup restore: the file is not a Coffer backup, is truncated or corrupted, or does not open under the key given (docs/backup.md). CKR_DATA_INVALID.
   BACKUP_INVALID: { ckr: 0x20, http: 400, message: 'the backup is invalid, corrupted or truncated' },
+  // Quorum approvals (module/quorum.ts; attacks.md D-14). The operation did not run: a request was
+  // opened (its id and digest are in the error body) and waits for M approvers. CKR_FUNCTION_REJECTED.
+  QUORUM_REQUIRED: { ckr: 0x200, http: 403, message: 'quorum approval required' },
+  REQUEST_NOT_FOUND: { ckr: 0x7, http: 404, message: 'no such quorum request' }, // CKR_ARGUMENTS_BAD
+  REQUEST_EXPIRED: { ckr: 0x7, http: 410, message: 'the quorum request has expired' }, // CKR_ARGUMENTS_BAD; 410 Gone: make a new request
+  REQUEST_CLOSED: { ckr: 0x7, http: 409, message: 'the quorum request is closed (executed, rejected or failed)' }, // CKR_ARGUMENTS_BAD
+  ALREADY_APPROVED: { ckr: 0x7, http: 409, message: 'this account has already approved the request' }, // CKR_ARGUMENTS_BAD
+  APPROVAL_DIGEST_MISMATCH: { ckr: 0x7, http: 409, message: 'the digest approved is not the request\'s digest' }, // CKR_ARGUMENTS_BAD: re-read the request
+  SELF_APPROVAL: { ckr: 0x101, http: 403, message: 'the requester\'s own approval does not count' }, // CKR_USER_NOT_LOGGED_IN-like: another person must approve
   // Arguments
   ARGUMENTS_BAD: { ckr: 0x7, http: 400, message: 'bad arguments' }, // CKR_ARGUMENTS_BAD
   DATA_LEN_RANGE: { ckr: 0x21, http: 400, message: 'data length out of range' }, // CKR_DATA_LEN_RANGE
