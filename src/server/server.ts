@@ -13,6 +13,7 @@ import type { ServerConfig } from './config.js';
 import { type DevSetup, setUpDev } from './dev.js';
 import { readOrCreateKeyFile } from './key-file.js';
 import { Metrics } from './metrics.js';
+import { watchTamperSensor } from './tamper-sensor.js';
 
 export interface RunningServer {
   hsm: Hsm;
@@ -30,6 +31,16 @@ export interface ServerStartOptions {
   dev?: boolean;
   /** Where banners and export lines go (default stderr/stdout). */
   print?: (line: string) => void;
+  /** Test-only: force this self-test to fail at start (a mechanism, 'software-integrity', 'random-health'). */
+  forceSelfTestFailure?: string;
+}
+
+function ignoreError(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // expected: DEVICE_ERROR after the pending audit records are written
+  }
 }
 
 const PURGE_INTERVAL_MS = 3_600_000;
@@ -40,17 +51,26 @@ export async function startServer(opts: ServerStartOptions): Promise<RunningServ
   mkdirSync(config.storage.dataDir, { recursive: true, mode: 0o700 });
   const store = config.storage.backend === 'memory' ? { kind: 'memory' as const } : { kind: 'sqlite' as const, path: join(config.storage.dataDir, 'coffer.db') };
   const keyFile = config.seal.keyFile ?? (opts.dev ? join(config.storage.dataDir, 'master.key') : undefined);
+  // Production enforces the software-integrity test; dev mode only warns unless configured.
+  const check = config.integrity.check ?? (opts.dev ? 'warn' : 'enforce');
   const hsm = await Hsm.open({
     store,
     cacheSize: config.security.keyCacheSize,
     lockoutThreshold: config.security.lockoutThreshold,
     sessionIdleMs: config.security.sessionIdleSeconds * 1000,
+    ...(check === 'off' ? {} : { integrity: { enforce: check === 'enforce' } }),
+    tamperResponse: config.tamper.response,
+    ...(store.kind === 'sqlite' ? { auditArchivePath: join(config.storage.dataDir, `audit-before-erase-${Date.now()}.jsonl`) } : {}),
+    ...(opts.forceSelfTestFailure ? { forceSelfTestFailure: opts.forceSelfTestFailure } : {}),
   });
   let dev: DevSetup | undefined;
+  if (hsm.status().state === 'error') print(`ERROR: the module is in the error state (${hsm.status().error}); only /v1/sys/health answers`);
   if (keyFile) {
     const { key } = readOrCreateKeyFile(keyFile);
     try {
-      if (opts.dev) dev = await setUpDev(hsm, key, config.storage.dataDir);
+      // In the error state the key only lets the failure reach the audit log; the module still refuses.
+      if (hsm.status().state === 'error') ignoreError(() => hsm.unseal(key));
+      else if (opts.dev) dev = await setUpDev(hsm, key, config.storage.dataDir);
       else if (hsm.status().state === 'sealed') hsm.unseal(key);
     } finally {
       key.destroy();
@@ -119,8 +139,15 @@ export async function startServer(opts: ServerStartOptions): Promise<RunningServ
     }
   }
   let closing: Promise<void> | undefined;
+  const sensor = config.tamper.sensorFile
+    ? watchTamperSensor(config.tamper.sensorFile, config.tamper.pollSeconds * 1000, (detail) => {
+        const t = hsm.reportTamper(detail);
+        app.log.error({ signal: t.signal, response: t.response, detail }, 'TAMPER: enclosure sensor fired');
+      })
+    : undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      sensor?.close();
       clearInterval(purge);
       await pkcs11?.close();
       await app.close(); // stops accepting, waits for in-flight requests
