@@ -16,6 +16,10 @@ export interface ServerConfig {
   limits: { bodyBytes: number; jsonDepth: number; ratePerSecond: number; rateBurst: number; tokenTtlSeconds: number };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   metrics: { enabled: boolean };
+  /** Software-integrity self-test against dist/manifest.json: enforce (a missing or wrong manifest is the error state), warn, or off. Unset: enforce, and warn in dev mode. */
+  integrity: { check?: 'enforce' | 'warn' | 'off' };
+  /** Tamper response (seal | erase) and the enclosure sensor file whose appearance or change is the signal, polled every poll_seconds besides fs.watch. */
+  tamper: { response: 'seal' | 'erase'; sensorFile?: string; pollSeconds: number };
   /** The PKCS#11 front end (p11-kit RPC on a unix socket); `socket` defaults to <data>/pkcs11.sock. */
   pkcs11: { enabled: boolean; socket?: string; mode: number; partitions: string[]; defaultUser?: string; defaultOfficer?: string };
 }
@@ -28,6 +32,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   limits: { bodyBytes: 2 * 1024 * 1024, jsonDepth: 32, ratePerSecond: 1000, rateBurst: 2000, tokenTtlSeconds: 3600 },
   log: { level: 'info' },
   metrics: { enabled: true },
+  integrity: {},
+  tamper: { response: 'seal', pollSeconds: 2 },
   pkcs11: { enabled: true, mode: 0o660, partitions: ['default'] },
 };
 
@@ -46,6 +52,8 @@ const SECTIONS: Record<string, Spec> = {
   limits: { body_bytes: 'positive', json_depth: 'positive', rate_per_second: 'nonneg', rate_burst: 'positive', token_ttl_seconds: 'positive' },
   log: { level: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
   metrics: { enabled: 'boolean' },
+  integrity: { check: ['enforce', 'warn', 'off'] },
+  tamper: { response: ['seal', 'erase'], sensor_file: 'string', poll_seconds: 'positive' },
   pkcs11: { enabled: 'boolean', socket: 'string', mode: 'nonneg', partitions: 'names', default_user: 'string', default_officer: 'string' },
 };
 
@@ -102,6 +110,7 @@ export function parseConfig(text: string, baseDir = process.cwd()): ServerConfig
   const abs = (p: string): string => resolve(baseDir, p);
   out.storage.dataDir = abs(out.storage.dataDir);
   if (out.seal.keyFile) out.seal.keyFile = abs(out.seal.keyFile);
+  if (out.tamper.sensorFile) out.tamper.sensorFile = abs(out.tamper.sensorFile);
   if (out.pkcs11.socket) out.pkcs11.socket = abs(out.pkcs11.socket);
   if (out.pkcs11.mode > 0o777) throw new ConfigError('pkcs11.mode must be a file mode such as 0o660');
   if (out.tls) {
