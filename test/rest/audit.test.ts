@@ -41,3 +41,12 @@ test('GET /v1/audit/export is JSON Lines that verifies with GET /v1/audit/public
   const denied = await fetch(`${f.base}/v1/audit/export`, { headers: { authorization: `Bearer ${f.admin}` } });
   assert.equal(denied.status, 403);
 });
+
+test('GET /v1/keys/{id} shows the key\'s usage counters, unflushed ones included', async () => {
+  const created = await f.call<{ key: { uid: string } }>('POST', '/v1/keys', f.user, { template: { keyType: 'generic-secret', valueLen: 32, sign: true, token: true } });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const uid = created.body.key.uid;
+  for (let i = 0; i < 2; i++) assert.equal((await f.call('POST', `/v1/keys/${uid}/sign`, f.user, { mechanism: 'HMAC-SHA256', data: Buffer.from('x').toString('base64') })).status, 200);
+  const shown = await f.call<{ key: { usage: Record<string, number> } }>('GET', `/v1/keys/${uid}`, f.user);
+  assert.deepEqual(shown.body.key.usage, { sign: 2 });
+});

@@ -28,6 +28,8 @@ export const KEY_SCHEMA: JsonSchema = {
     owner: str,
     createdAt: str,
     peer: str,
+    /** Uses per operation, including counts not yet flushed (docs/audit.md). */
+    usage: { type: 'object', additionalProperties: int },
     ...Object.fromEntries(BOOLEAN_ATTRIBUTES.map((n) => [n, bool])),
     startDate: str,
     endDate: str,
