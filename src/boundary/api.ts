@@ -14,6 +14,7 @@ export { NAMED_SELF_TESTS, type SelfTestResult } from './module/self-tests.js';
 export { TAMPER_RESPONSES, type TamperResponse, type TamperSignal, type TamperStatus } from './module/tamper.js';
 export type { CeremonyStatus, Custodian, RekeyProgress, ShareOut, ShareSpec, SharesIssued, UnsealProgress } from './module/ceremony.js';
 export type { AuditPublicKey } from './module/audit.js';
+export { type BackupCounts, type BackupDescription, type BackupExported, type BackupExportOptions, type BackupRestored, type BackupRestoreOptions, type ChainHead, describeBackup } from './module/backup.js';
 export { type AuditExportVerdict, type AuditVerifyOptions, verifyAuditExport } from './store/audit-export.js';
 export type { AuditCheckpoint, AuditEvent, AuditRecord } from './store/types.js';
 export type { VaultOptions } from './store/vault.js';

@@ -12,6 +12,7 @@ import { Operations } from './module/operations.js';
 import { SelfProtection } from './module/self-protection.js';
 import { flushPendingAudit } from './module/tamper.js';
 import { Ceremony } from './module/ceremony.js';
+import { Backup } from './module/backup.js';
 import { openVault } from './store/vault.js';
 
 export type { HsmOptions, LoginResult, ModuleState, ModuleStatus, ObjectInfo } from './module/core.js';
@@ -94,6 +95,10 @@ export class Hsm {
   /** A new master key and new shares; every partition key re-wrapped, the old shares dead. */
   readonly rotateMasterKey: Ceremony['rotateMasterKey'];
   readonly ceremonyStatus: Ceremony['ceremonyStatus'];
+  /** Every partition, account and key version in one file sealed under a fresh backup key, output as Shamir shares (docs/backup.md). Admin. */
+  readonly exportBackup: Backup['exportBackup'];
+  /** Restores a backup into an empty module with the backup's shares (or this module's master key), all or nothing. Admin. */
+  readonly restoreBackup: Backup['restoreBackup'];
 
   private constructor(core: ModuleCore) {
     this.#core = core;
@@ -161,6 +166,9 @@ export class Hsm {
     this.submitRekeyShare = ceremony.submitRekeyShare.bind(ceremony);
     this.rotateMasterKey = ceremony.rotateMasterKey.bind(ceremony);
     this.ceremonyStatus = ceremony.ceremonyStatus.bind(ceremony);
+    const backup = new Backup(core);
+    this.exportBackup = backup.exportBackup.bind(backup);
+    this.restoreBackup = backup.restoreBackup.bind(backup);
   }
 
   /** Opens the store, runs every self-test before service, and unseals an initialised store if given a master key. */
