@@ -1,15 +1,20 @@
 // `npm run bench`: Coffer's throughput through the boundary API against `openssl speed` on the
 // same machine in the same run (DESIGN §5). Each row's openssl baseline runs right after its
 // Coffer measurement, never at the same time, so both meet similar load from anything else on
-// the host. `--quick` shortens every run for a smoke test.
+// the host. Then the REST rows (bench/rest.ts): the same server over HTTP with 1/16/64 clients.
+// `--quick` shortens every run for a smoke test; `--rest-only` runs just the REST rows;
+// `--rest-profile` also profiles the 64-client REST sign (it does anyway if below its target).
 
 import { availableParallelism, loadavg } from 'node:os';
 import type { Template } from '../src/boundary/api.js';
 import { type BenchHsm, memoryHsm, sqliteHsm } from './hsm-setup.js';
 import { formatTable, measure, type Row } from './measure.js';
 import { BASELINES, opensslRate, opensslVersion } from './openssl-speed.js';
+import { formatRestTable, runRest, SIGN_64_TARGET } from './rest.js';
 
 const quick = process.argv.includes('--quick');
+const restOnly = process.argv.includes('--rest-only');
+const restProfile = process.argv.includes('--rest-profile');
 const SECONDS = quick ? 1 : 5; // per Coffer row
 const OPENSSL_SECONDS = quick ? 1 : 3; // per openssl algorithm and direction
 const IN_FLIGHT = 32; // enough to keep libuv's pool (4 threads) busy on both cores
@@ -65,6 +70,13 @@ async function row(c: Case): Promise<Row> {
 }
 
 async function main(): Promise<void> {
+  if (!restOnly) await boundaryRows();
+  await restRows();
+  // Other work on the host skews every column, not necessarily equally: say how busy it was.
+  console.log(`load average (1, 5, 15 min): ${loadavg().map((l) => l.toFixed(2)).join(', ')}`);
+}
+
+async function boundaryRows(): Promise<void> {
   const baselineVersion = await opensslVersion();
   console.log(
     `Coffer benchmark${quick ? ' (--quick)' : ''}: node ${process.version} (OpenSSL ${process.versions.openssl}), ${CORES} cores, ` +
@@ -88,9 +100,30 @@ async function main(): Promise<void> {
   console.log(`\n${formatTable(rows)}\n`);
   console.log('ratio = Coffer ops/s ÷ openssl ops/s (openssl speed signs a bare digest with the key in hand;');
   console.log('Coffer checks the session and policy, loads the key and hashes a 64-byte message per call)');
-  console.log(`RSS at end: ${(process.memoryUsage().rss / 2 ** 20).toFixed(1)} MiB`);
-  // Other work on the host skews both columns, not necessarily equally: say how busy it was.
-  console.log(`load average (1, 5, 15 min): ${loadavg().map((l) => l.toFixed(2)).join(', ')}`);
+  console.log(`RSS at end: ${(process.memoryUsage().rss / 2 ** 20).toFixed(1)} MiB\n`);
+}
+
+async function restRows(): Promise<void> {
+  console.log(
+    `REST benchmark${quick ? ' (--quick)' : ''}: server in a child process (in-memory store, log silent, rate limit off), ` +
+      `autocannon keep-alive clients in this process, ${SECONDS} s per row; boundary reference: ${IN_FLIGHT} in flight, measured just before`,
+  );
+  const r = await runRest({ seconds: SECONDS, profile: restProfile });
+  console.log(`\n${formatRestTable(r.rows)}\n`);
+  console.log('ratio = REST req/s ÷ boundary ops/s of the same operation; server ELU = event-loop utilisation,');
+  console.log('server CPU = CPU seconds per second of the server process (main thread + libuv pool)');
+  console.log(`server RSS at end: ${(r.serverRssBytes / 2 ** 20).toFixed(1)} MiB`);
+  const sign64 = r.rows.find((x) => x.operation.startsWith('sign') && x.connections === 64);
+  if (sign64) {
+    const ratio = sign64.requestsPerSecond / sign64.boundaryPerSecond;
+    console.log(`REST sign with 64 clients: ${(100 * ratio).toFixed(0)} % of the boundary rate (target ${100 * SIGN_64_TARGET} %)`);
+  }
+  if (r.profile) console.log(`\n${r.profile.join('\n')}\n`);
+  const errors = r.rows.reduce((n, x) => n + x.errors, 0);
+  if (errors > 0) {
+    console.error(`REST benchmark: ${errors} failed requests; the figures are not valid`);
+    process.exitCode = 1;
+  }
 }
 
 main().catch((err: unknown) => {
