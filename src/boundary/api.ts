@@ -14,6 +14,8 @@ export { NAMED_SELF_TESTS, type SelfTestResult } from './module/self-tests.js';
 export { TAMPER_RESPONSES, type TamperResponse, type TamperSignal, type TamperStatus } from './module/tamper.js';
 export type { CeremonyStatus, Custodian, RekeyProgress, ShareOut, ShareSpec, SharesIssued, UnsealProgress } from './module/ceremony.js';
 export type { AuditPublicKey } from './module/audit.js';
+export { QUORUM_CLASSES, type QuorumClass, type QuorumPolicy, type QuorumPolicyChange, type QuorumRule } from './module/quorum-policy.js';
+export { QuorumRequiredError, type QuorumRequestView, type QuorumStatus } from './module/quorum-requests.js';
 export { type BackupCounts, type BackupDescription, type BackupExported, type BackupExportOptions, type BackupRestored, type BackupRestoreOptions, type ChainHead, describeBackup } from './module/backup.js';
 export { type AuditExportVerdict, type AuditVerifyOptions, verifyAuditExport } from './store/audit-export.js';
 export type { AuditCheckpoint, AuditEvent, AuditRecord } from './store/types.js';

@@ -12,6 +12,7 @@ import { Operations } from './module/operations.js';
 import { SelfProtection } from './module/self-protection.js';
 import { flushPendingAudit } from './module/tamper.js';
 import { Ceremony } from './module/ceremony.js';
+import { Quorum } from './module/quorum.js';
 import { Backup } from './module/backup.js';
 import { openVault } from './store/vault.js';
 
@@ -95,6 +96,16 @@ export class Hsm {
   /** A new master key and new shares; every partition key re-wrapped, the old shares dead. */
   readonly rotateMasterKey: Ceremony['rotateMasterKey'];
   readonly ceremonyStatus: Ceremony['ceremonyStatus'];
+  /** The M-of-N approval policy per operation class (docs/ceremony.md, "Quorum"). */
+  readonly quorumPolicy: Quorum['quorumPolicy'];
+  /** Changes one class's rule or the request expiry; itself quorum-gated once a quorum is set. */
+  readonly setQuorumPolicy: Quorum['setQuorumPolicy'];
+  readonly listQuorumRequests: Quorum['listQuorumRequests'];
+  /** A request's canonical JSON and digest: what an approver signs off. */
+  readonly showQuorumRequest: Quorum['showQuorumRequest'];
+  /** Approves naming the digest seen; the M-th approval runs the operation once, as its requester. */
+  readonly approveQuorumRequest: Quorum['approveQuorumRequest'];
+  readonly rejectQuorumRequest: Quorum['rejectQuorumRequest'];
   /** Every partition, account and key version in one file sealed under a fresh backup key, output as Shamir shares (docs/backup.md). Admin. */
   readonly exportBackup: Backup['exportBackup'];
   /** Restores a backup into an empty module with the backup's shares (or this module's master key), all or nothing. Admin. */
@@ -166,6 +177,13 @@ export class Hsm {
     this.submitRekeyShare = ceremony.submitRekeyShare.bind(ceremony);
     this.rotateMasterKey = ceremony.rotateMasterKey.bind(ceremony);
     this.ceremonyStatus = ceremony.ceremonyStatus.bind(ceremony);
+    const quorum = new Quorum(core);
+    this.quorumPolicy = quorum.quorumPolicy.bind(quorum);
+    this.setQuorumPolicy = quorum.setQuorumPolicy.bind(quorum);
+    this.listQuorumRequests = quorum.listQuorumRequests.bind(quorum);
+    this.showQuorumRequest = quorum.showQuorumRequest.bind(quorum);
+    this.approveQuorumRequest = quorum.approveQuorumRequest.bind(quorum);
+    this.rejectQuorumRequest = quorum.rejectQuorumRequest.bind(quorum);
     const backup = new Backup(core);
     this.exportBackup = backup.exportBackup.bind(backup);
     this.restoreBackup = backup.restoreBackup.bind(backup);

@@ -5,9 +5,16 @@ import type { AuditRecord } from '../store/types.js';
 import type { PartitionRecord, Role, UserRecord } from '../types.js';
 import { isSystemPartition } from './audit-trail.js';
 import { DUMMY_HASH, NAME, PARTITION, checkName, now, type LoginResult, type ModuleCore } from './core.js';
+import { quorumGate, registerQuorumExecutor } from './quorum-requests.js';
+import type { Session } from '../sessions.js';
 
 export class Accounts {
-  constructor(private readonly core: ModuleCore) {}
+  constructor(private readonly core: ModuleCore) {
+    // Approved quorum requests run here as their requester, re-checked against the store as it is then (module/quorum.ts).
+    registerQuorumExecutor(core, 'partition.create', (s, op) => this.#createPartition(s, this.#checkPartition(op as unknown as PartitionInput)));
+    registerQuorumExecutor(core, 'user.create', (s, op, sealed) => this.#putNewUser(s, this.#checkNewUser(s, op as unknown as NewUser), sealed.passwordHash!));
+    registerQuorumExecutor(core, 'user.delete', (s, op) => this.#deleteUser(s, this.#checkDeletion(s, op.name as string)));
+  }
 
 
 
@@ -62,11 +69,21 @@ export class Accounts {
     return s.partition ? { user: s.user, role: s.role, partition: s.partition } : { user: s.user, role: s.role };
   }
 
-  createPartition(session: string, input: { name: string; label?: string; fipsApprovedOnly?: boolean }): PartitionRecord {
+  createPartition(session: string, input: PartitionInput): PartitionRecord {
     const s = this.core.session(session, 'admin');
+    const op = this.#checkPartition(input);
+    quorumGate(this.core, s, 'partition.create', op);
+    return this.#createPartition(s, op);
+  }
+
+  #checkPartition(input: PartitionInput): { name: string; label: string; fipsApprovedOnly: boolean } {
     if (typeof input?.name !== 'string' || !PARTITION.test(input.name)) throw new HsmError('ARGUMENTS_BAD', 'partition names are lower-case letters, digits and dashes');
     if (this.core.vault.getPartition(input.name)) throw new HsmError('ALREADY_EXISTS', `partition ${input.name}`);
-    const p: PartitionRecord = { name: input.name, label: typeof input.label === 'string' ? input.label.slice(0, 64) : input.name, createdAt: now(), fipsApprovedOnly: input.fipsApprovedOnly === true };
+    return { name: input.name, label: typeof input.label === 'string' ? input.label.slice(0, 64) : input.name, fipsApprovedOnly: input.fipsApprovedOnly === true };
+  }
+
+  #createPartition(s: Session, op: { name: string; label: string; fipsApprovedOnly: boolean }): PartitionRecord {
+    const p: PartitionRecord = { ...op, createdAt: now() };
     this.core.vault.transaction(() => {
       this.core.vault.putPartition(p);
       this.core.vault.appendAudit({ actor: s.user, op: 'partition.create', target: p.name, outcome: 'ok' });
@@ -81,10 +98,19 @@ export class Accounts {
     return s.role === 'admin' || s.role === 'auditor' ? all : all.filter((p) => p.name === s.partition);
   }
 
-  async createUser(session: string, input: { name: string; password: string; role: Role; partition?: string }): Promise<void> {
+  async createUser(session: string, input: NewUser & { password: string }): Promise<void> {
     const s = this.core.session(session, 'admin', 'officer');
     checkName(input?.name);
     checkPasswordPolicy(input.password);
+    const op = this.#checkNewUser(s, input);
+    const hash = await hashPassword(input.password, this.core.scrypt);
+    // The request holds the scrypt hash, never the password (module/quorum-requests.ts).
+    quorumGate(this.core, s, 'user.create', op, { partition: op.partition, sealed: { passwordHash: hash } });
+    this.#putNewUser(s, op, hash);
+  }
+
+  #checkNewUser(s: Session, input: NewUser): { name: string; role: Role; partition?: string } {
+    checkName(input?.name);
     const role = input.role;
     if (!['admin', 'auditor', 'officer', 'user'].includes(role)) throw new HsmError('ARGUMENTS_BAD', 'role must be admin, auditor, officer or user');
     const partitionRole = role === 'officer' || role === 'user';
@@ -95,9 +121,13 @@ export class Accounts {
     if (partitionRole && (typeof input.partition !== 'string' || !PARTITION.test(input.partition) || !this.core.vault.getPartition(input.partition))) throw new HsmError('PARTITION_NOT_FOUND');
     if (!partitionRole && input.partition !== undefined) throw new HsmError('ARGUMENTS_BAD', 'appliance roles belong to no partition');
     if (this.core.vault.getUser(input.name)) throw new HsmError('ALREADY_EXISTS', `account ${input.name}`);
-    const hash = await hashPassword(input.password, this.core.scrypt);
-    const u: UserRecord = { name: input.name, role, passwordHash: hash, failedLogins: 0, locked: false, createdAt: now() };
-    if (partitionRole) u.partition = input.partition!;
+    return partitionRole ? { name: input.name, role, partition: input.partition! } : { name: input.name, role };
+  }
+
+  #putNewUser(s: Session, op: { name: string; role: Role; partition?: string }, hash: string): void {
+    const { name, role } = op;
+    const u: UserRecord = { name, role, passwordHash: hash, failedLogins: 0, locked: false, createdAt: now() };
+    if (op.partition !== undefined) u.partition = op.partition;
     this.core.vault.transaction(() => {
       this.core.vault.putUser(u);
       this.core.vault.appendAudit({ actor: s.user, partition: u.partition, op: 'user.create', target: u.name, outcome: 'ok', detail: `role ${role}` });
@@ -114,8 +144,18 @@ export class Accounts {
 
   deleteUser(session: string, name: string): void {
     const s = this.core.session(session, 'admin', 'officer');
+    const u = this.#checkDeletion(s, name);
+    quorumGate(this.core, s, 'user.delete', { name: u.name }, { partition: u.partition });
+    this.#deleteUser(s, u);
+  }
+
+  #checkDeletion(s: Session, name: string): UserRecord {
     const u = this.core.manageableUser(s, name);
     if (u.name === s.user) throw new HsmError('ACTION_PROHIBITED', 'an account cannot delete itself');
+    return u;
+  }
+
+  #deleteUser(s: Session, u: UserRecord): void {
     this.core.vault.transaction(() => {
       this.core.vault.deleteUser(u.name);
       this.core.vault.appendAudit({ actor: s.user, partition: u.partition, op: 'user.delete', target: u.name, outcome: 'ok' });
@@ -151,4 +191,16 @@ export class Accounts {
     if (!Number.isSafeInteger(fromSeq) || fromSeq < 1 || !Number.isSafeInteger(limit) || limit < 1 || limit > 10_000) throw new HsmError('ARGUMENTS_BAD', 'fromSeq ≥ 1, 1 ≤ limit ≤ 10000');
     return this.core.guardStore(() => this.core.vault.listAudit(fromSeq, limit));
   }
+}
+
+interface PartitionInput {
+  name: string;
+  label?: string;
+  fipsApprovedOnly?: boolean;
+}
+
+interface NewUser {
+  name: string;
+  role: Role;
+  partition?: string;
 }

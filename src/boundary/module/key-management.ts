@@ -1,9 +1,14 @@
 
 import { HsmError } from '../errors.js';
 import { ALIAS, DAY_MS, now, type KeyRef, type ModuleCore } from './core.js';
+import { quorumGate, registerQuorumExecutor } from './quorum-requests.js';
+import type { Session } from '../sessions.js';
 
 export class KeyManagement {
-  constructor(private readonly core: ModuleCore) {}
+  constructor(private readonly core: ModuleCore) {
+    // Scheduling a deletion is destroying with a delay: the same key.destroy quorum applies (attacks.md D-14 (8)).
+    registerQuorumExecutor(core, 'key.destroy', (s, op) => this.#schedule(s, op.uid as string, op.days as number), 'schedule-deletion');
+  }
 
 
   async setKeyState(session: string, ref: KeyRef, state: 'enabled' | 'disabled'): Promise<void> {
@@ -19,6 +24,13 @@ export class KeyManagement {
   async scheduleDeletion(session: string, ref: KeyRef, days = 30): Promise<string> {
     const s = this.core.session(session, 'user');
     if (!Number.isSafeInteger(days) || days < 7 || days > 30) throw new HsmError('ARGUMENTS_BAD', 'the waiting period is 7 to 30 days');
+    const r = this.core.resolveFor(s, ref, 'KEY_HANDLE_INVALID', 'key.schedule-deletion');
+    if (!r.object.attrs.destroyable) throw this.core.refused(s, 'key.schedule-deletion', r.object.uid, new HsmError('ACTION_PROHIBITED', 'the object is not destroyable'));
+    if (!r.sessionOwned) quorumGate(this.core, s, 'key.destroy', { action: 'schedule-deletion', uid: r.object.uid, days }, { partition: r.object.partition });
+    return this.#schedule(s, r.object.uid, days);
+  }
+
+  #schedule(s: Session, ref: KeyRef, days: number): string {
     const date = new Date(Date.now() + days * DAY_MS).toISOString();
     this.core.updateMeta(s, ref, 'key.schedule-deletion', (o) => {
       if (!o.attrs.destroyable) throw new HsmError('ACTION_PROHIBITED', 'the object is not destroyable');

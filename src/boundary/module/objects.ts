@@ -6,9 +6,14 @@ import { SecretBytes } from '../secret.js';
 import type { AuditEvent } from '../store/types.js';
 import type { ObjectClass, StoredObject, Template } from '../types.js';
 import { checkPrivateMaterial, mirrorUsages, now, withFacts, type KeyRef, type ObjectInfo, type ModuleCore } from './core.js';
+import { quorumGate, registerQuorumExecutor } from './quorum-requests.js';
+import type { Session } from '../sessions.js';
 
 export class Objects {
-  constructor(private readonly core: ModuleCore) {}
+  constructor(private readonly core: ModuleCore) {
+    // An approved key.destroy request runs here as its requester (module/quorum.ts).
+    registerQuorumExecutor(core, 'key.destroy', (s, op) => this.#destroy(s, op.uid as string), 'destroy');
+  }
 
 
   /** Clear import (C_CreateObject): secret keys, private keys, public keys, certificates, data. */
@@ -221,8 +226,14 @@ export class Objects {
 
   async destroyObject(session: string, ref: KeyRef): Promise<void> {
     const s = this.core.session(session, 'user');
+    this.#destroy(s, ref, true);
+  }
+
+  #destroy(s: Session, ref: KeyRef, gated = false): void {
     const r = this.core.resolveFor(s, ref, 'OBJECT_NOT_FOUND', 'object.destroy');
     if (!r.object.attrs.destroyable) throw this.core.refused(s, 'object.destroy', r.object.uid, new HsmError('ACTION_PROHIBITED', 'the object is not destroyable'));
+    // Session objects die with their session anyway; token objects may need a quorum (per-partition key.destroy).
+    if (gated && !r.sessionOwned) quorumGate(this.core, s, 'key.destroy', { action: 'destroy', uid: r.object.uid }, { partition: r.object.partition });
     this.core.destroy(s, r, s.user);
   }
 }

@@ -5,13 +5,16 @@
 
 import { HsmError } from '../errors.js';
 import type { ModuleCore } from './core.js';
+import { quorumGate, registerQuorumExecutor } from './quorum-requests.js';
 import type { SelfTestResult } from './self-tests.js';
 import type { TamperStatus } from './tamper.js';
 
 const MAX_DETAIL = 200;
 
 export class SelfProtection {
-  constructor(private readonly core: ModuleCore) {}
+  constructor(private readonly core: ModuleCore) {
+    registerQuorumExecutor(core, 'zeroize', (s) => this.core.respondToTamper('zeroize', `requested by ${s.user}, approved by quorum`));
+  }
 
   /** Runs every self-test again (attacks.md E-11); no crypto output meanwhile; a failure latches the error state. */
   async runSelfTests(session: string): Promise<SelfTestResult> {
@@ -27,6 +30,8 @@ export class SelfProtection {
   /** The explicit zeroize command: the configured tamper response (seal or erase), audited first. */
   async zeroize(session: string): Promise<TamperStatus> {
     const s = this.core.session(session, 'admin');
+    // Single admin by default so an emergency stays possible; a quorum only if the policy opts in.
+    quorumGate(this.core, s, 'zeroize', {});
     return this.core.respondToTamper('zeroize', `requested by ${s.user}`);
   }
 
