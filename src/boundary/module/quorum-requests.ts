@@ -86,7 +86,10 @@ const executors = new WeakMap<ModuleCore, Map<string, QuorumExecutor>>();
  */
 export function registerQuorumExecutor(core: ModuleCore, cls: QuorumClass, run: QuorumExecutor, action?: string): void {
   let m = executors.get(core);
-  if (!m) executors.set(core, (m = new Map()));
+  if (!m) {
+    m = new Map();
+    executors.set(core, m);
+  }
   m.set(action === undefined ? cls : `${cls}:${action}`, run);
 }
 
