@@ -8,7 +8,8 @@ import { CRYPTO_ROUTES } from './crypto.js';
 import { KEY_OP_ROUTES } from './key-ops.js';
 import { KEY_ROUTES } from './keys.js';
 import { PARTITION_ROUTES } from './partitions.js';
+import { QUORUM_ROUTES } from './quorum.js';
 import { SYS_ROUTES } from './sys.js';
 import { USER_ROUTES } from './users.js';
 
-export const ALL_ROUTES: readonly RouteDef[] = [...SYS_ROUTES, ...CEREMONY_ROUTES, ...AUTH_ROUTES, ...PARTITION_ROUTES, ...USER_ROUTES, ...KEY_ROUTES, ...KEY_OP_ROUTES, ...CRYPTO_ROUTES, ...AUDIT_ROUTES];
+export const ALL_ROUTES: readonly RouteDef[] = [...SYS_ROUTES, ...CEREMONY_ROUTES, ...AUTH_ROUTES, ...PARTITION_ROUTES, ...USER_ROUTES, ...KEY_ROUTES, ...KEY_OP_ROUTES, ...CRYPTO_ROUTES, ...AUDIT_ROUTES, ...QUORUM_ROUTES];
