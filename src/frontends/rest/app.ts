@@ -2,7 +2,7 @@
 // tokens, applies the request limits, and maps every error to { error: { code, message } }
 // with the catalogue's status. It holds protocol state (tokens, buckets) and nothing secret.
 
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import { HsmError, type Hsm } from '../../boundary/api.js';
 import { clientErrorResponse, toHttpError } from './errors.js';
 import { parseJsonBody } from './json-body.js';
@@ -83,6 +83,12 @@ export function buildRestApp(options: RestOptions): RestApp {
       if (socket.writable) socket.write(clientErrorResponse(err as { code?: string }));
       socket.destroy();
     },
+    // Router refusals (a bad percent-encoding, a path parameter over the length limit) get the coded
+    // body too; fastify's own echoes the whole path back.
+    frameworkErrors: (err, _req, reply) => {
+      const { status, body } = toHttpError(err);
+      void (reply as unknown as FastifyReply).code(status).send(body);
+    },
     // Request ids are ours; never echo a caller-supplied one into logs.
     genReqId: () => Math.random().toString(36).slice(2, 12),
     ajv: { customOptions: { removeAdditional: false, useDefaults: true, coerceTypes: false, allErrors: false } },
@@ -91,9 +97,10 @@ export function buildRestApp(options: RestOptions): RestApp {
   const app = Fastify(fastifyOptions as FastifyServerOptions);
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+  // As bytes: the parser refuses invalid UTF-8 rather than decoding it lossily.
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
     try {
-      done(null, parseJsonBody(body as string, jsonDepth));
+      done(null, parseJsonBody(body as Buffer, jsonDepth));
     } catch (e) {
       done(e as Error, undefined);
     }

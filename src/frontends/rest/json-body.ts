@@ -19,7 +19,20 @@ export function checkDepth(text: string, maxDepth: number): void {
   }
 }
 
-export function parseJsonBody(text: string, maxDepth: number): unknown {
+// RFC 8259 §8.1: JSON text is UTF-8. A lossy decode would turn invalid bytes into U+FFFD and let
+// two different bodies mean the same request; a BOM is kept, so JSON.parse refuses it as before.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+export function parseJsonBody(body: string | Uint8Array, maxDepth: number): unknown {
+  let text: string;
+  if (typeof body === 'string') text = body;
+  else {
+    try {
+      text = UTF8.decode(body);
+    } catch {
+      throw new HsmError('ARGUMENTS_BAD', 'the body is not UTF-8');
+    }
+  }
   if (text.length === 0) return undefined;
   checkDepth(text, maxDepth);
   let value: unknown;
