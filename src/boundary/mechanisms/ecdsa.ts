@@ -1,6 +1,6 @@
 // ECDSA with hashing (FIPS 186-5 §6.4) on P-256/384/521 and secp256k1 keys, signatures in DER
 // (default) or raw r‖s (IEEE P1363, what PKCS#11 uses). Verify returns false for any malformed
-// or wrong signature. The prehashed CKM_ECDSA is not offered: node 20 cannot sign a given digest.
+// or wrong signature. The prehashed CKM_ECDSA (node 20 cannot sign a given digest) is in ecdsa-prehashed.ts.
 
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { HsmError } from '../errors.js';
@@ -23,19 +23,19 @@ import {
 import { hashByName } from './hash-names.js';
 import type { MechanismDescriptor, MechanismParams } from './types.js';
 
-function privateKeyOf(key: LoadedKey): KeyObject {
+export function privateKeyOf(key: LoadedKey): KeyObject {
   if (key.keyType !== 'ec' || key.keyObject?.type !== 'private') throw new HsmError('KEY_TYPE_INCONSISTENT', 'an EC private key is required');
   return key.keyObject;
 }
 
-function publicKeyOf(key: LoadedKey): KeyObject {
+export function publicKeyOf(key: LoadedKey): KeyObject {
   const k = key.keyObject?.type === 'public' ? key.keyObject : key.publicKeyObject;
   if (key.keyType !== 'ec' || !k) throw new HsmError('KEY_TYPE_INCONSISTENT', 'an EC key is required');
   return k;
 }
 
 /** 'der' → X9.62 Ecdsa-Sig-Value (RFC 3279 §2.2.3); 'raw' → r‖s each padded to the order size (IEEE 1363). */
-function encodingOf(params: MechanismParams): 'der' | 'ieee-p1363' {
+export function encodingOf(params: MechanismParams): 'der' | 'ieee-p1363' {
   const f = params.signatureFormat ?? 'der';
   if (f !== 'der' && f !== 'raw') throw new HsmError('MECHANISM_PARAM_INVALID', "signatureFormat must be 'der' or 'raw'");
   return f === 'der' ? 'der' : 'ieee-p1363';

@@ -6,6 +6,7 @@ import { MECHANISMS as AES } from './aes.js';
 import { MECHANISMS as DIGEST } from './digest.js';
 import { MECHANISMS as ECDH } from './ecdh.js';
 import { MECHANISMS as ECDSA } from './ecdsa.js';
+import { MECHANISMS as ECDSA_PREHASHED } from './ecdsa-prehashed.js';
 import { MECHANISMS as EDDSA } from './eddsa.js';
 import { MECHANISMS as HMAC } from './hmac.js';
 import { MECHANISMS as KDF } from './kdf.js';
@@ -26,6 +27,7 @@ export const ALL_MECHANISMS: readonly MechanismDescriptor[] = [
   ...KDF,
   ...RSA,
   ...ECDSA,
+  ...ECDSA_PREHASHED,
   ...EDDSA,
   ...ECDH,
   ...ML_DSA,
