@@ -61,6 +61,7 @@ const CODE_HINTS: Record<string, string> = {
   REQUEST_TOO_LARGE: 'the input is too large for one request (1 MiB); hash or split it first',
   SEALED: 'the server is sealed: unseal it (or restart a dev server)',
   LIMIT_EXCEEDED: 'slow down and retry',
+  QUORUM_REQUIRED: "the request awaits approvers: they run 'coffer quorum show <id>', then 'coffer quorum approve <id> --digest <digest>'",
 };
 
 export function hintFor(code: string | undefined): string | undefined {
