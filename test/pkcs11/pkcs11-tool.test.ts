@@ -111,10 +111,7 @@ test('pkcs11-tool: generate RSA-2048, EC P-256 and AES-256 keys, list them, sign
   const sep = await user('--decrypt', '-m', 'RSA-PKCS-OAEP', '--hash-algorithm', 'SHA256', '--mgf', 'MGF1-SHA256', '--id', '02', '-i', file('oaep.bin'));
   assert.notEqual(sep.code, 0);
   assert.match(sep.stderr, /CKR_KEY_FUNCTION_NOT_PERMITTED/);
-  // CKM_ECDSA (sign a caller's digest) is not offered by the boundary yet: refused, not faked.
-  const ecdsa = await user('--sign', '-m', 'ECDSA', '--id', '01', '-i', digest, '-o', file('ec.sig'));
-  assert.notEqual(ecdsa.code, 0);
-  assert.match(ecdsa.stderr, /CKR_MECHANISM_INVALID/);
+  // CKM_ECDSA (sign a caller's digest) with pkcs11-tool and openssl: test/pkcs11/ecdsa-prehashed.test.ts.
 });
 
 test('pkcs11-tool: random bytes and a SHA-256 digest without login', async (t) => {
