@@ -9,6 +9,7 @@ import { join } from 'node:path';
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
 }
 
 interface CpuProfile {
@@ -47,20 +48,48 @@ function top(counts: Map<string, number>, total: number, n: number): string[] {
     .map(([name, c]) => `  ${((100 * c) / total).toFixed(1).padStart(5)} %  ${name}`);
 }
 
-/** Text lines: self time by area, then the `frames` hottest frames by self time. */
+function frameName(node: ProfileNode): string {
+  const { functionName, url, lineNumber } = node.callFrame;
+  return url === '' ? functionName : `${functionName || '(anonymous)'} ${shortUrl(url)}:${lineNumber + 1}`;
+}
+
+/**
+ * Text lines: self time by area, the `frames` hottest frames by self time, and for the hottest
+ * native frames (whose name alone says little: `run`, `writev`) the JavaScript that called them.
+ */
 export function summariseProfile(profile: CpuProfile, frames = 15): string[] {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parentOf = new Map<number, ProfileNode>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parentOf.set(c, n);
   const areas = new Map<string, number>();
   const selfTime = new Map<string, number>();
+  const callers = new Map<string, Map<string, number>>();
   for (const id of profile.samples) {
     const node = byId.get(id);
     if (!node) continue;
-    const { functionName, url, lineNumber } = node.callFrame;
-    const a = area(url, functionName);
+    const a = area(node.callFrame.url, node.callFrame.functionName);
     areas.set(a, (areas.get(a) ?? 0) + 1);
-    const frame = url === '' ? functionName : `${functionName || '(anonymous)'} ${shortUrl(url)}:${lineNumber + 1}`;
+    const frame = frameName(node);
     selfTime.set(frame, (selfTime.get(frame) ?? 0) + 1);
+    if (a === 'native/builtin') {
+      // Two levels up: the wrapper that called the native function, and its caller.
+      const p1 = parentOf.get(id);
+      const p2 = p1 && parentOf.get(p1.id);
+      const via = [p1, p2].filter((p): p is ProfileNode => p !== undefined).map(frameName).join(' ← ');
+      const m = callers.get(frame) ?? new Map<string, number>();
+      m.set(via, (m.get(via) ?? 0) + 1);
+      callers.set(frame, m);
+    }
   }
   const total = profile.samples.length;
-  return [`server main thread, ${total} samples; self time by area:`, ...top(areas, total, 12), `top ${frames} frames by self time:`, ...top(selfTime, total, frames)];
+  const lines = [`server main thread, ${total} samples; self time by area:`, ...top(areas, total, 12), `top ${frames} frames by self time:`, ...top(selfTime, total, frames)];
+  const hotNative = [...callers.entries()].sort((x, y) => sum(y[1]) - sum(x[1])).slice(0, 3);
+  for (const [frame, via] of hotNative) lines.push(`callers of native ${frame}:`, ...top(via, total, 3));
+  return lines;
+}
+
+function sum(m: Map<string, number>): number {
+  let n = 0;
+  for (const v of m.values()) n += v;
+  return n;
 }

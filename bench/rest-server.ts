@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_CONFIG, type ServerConfig } from '../src/server/config.js';
 import { startServer } from '../src/server/server.js';
+import { mainThreadSeconds } from './thread-cpu.js';
 
 /** What the child sends its parent. */
 export type ServerMessage = { kind: 'ready'; address: string; token: string } | ({ kind: 'stats' } & ServerStats) | { kind: 'profiling' }
@@ -27,6 +28,8 @@ export interface ServerStats {
   eventLoopUtilization: number;
   /** CPU seconds (main thread plus libuv's pool) per wall second since the previous query. */
   cpu: number;
+  /** The same for the main thread alone (Linux /proc; NaN elsewhere). */
+  mainThreadCpu: number;
 }
 
 async function main(): Promise<void> {
@@ -50,6 +53,7 @@ async function main(): Promise<void> {
   const { token } = server.tokens.issue(server.dev.userSession);
   let elu = performance.eventLoopUtilization();
   let cpu = process.cpuUsage();
+  let main = mainThreadSeconds();
   let at = performance.now();
   const stats = (): ServerStats => {
     const now = performance.now();
@@ -57,9 +61,11 @@ async function main(): Promise<void> {
       rssBytes: process.memoryUsage().rss,
       eventLoopUtilization: performance.eventLoopUtilization(elu).utilization,
       cpu: ((c) => (c.user + c.system) / 1000 / (now - at))(process.cpuUsage(cpu)),
+      mainThreadCpu: ((mainThreadSeconds() - main) * 1000) / (now - at),
     };
     elu = performance.eventLoopUtilization();
     cpu = process.cpuUsage();
+    main = mainThreadSeconds();
     at = now;
     return out;
   };

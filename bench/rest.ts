@@ -11,6 +11,7 @@ import { memoryHsm } from './hsm-setup.js';
 import { measure } from './measure.js';
 import { type ServerChild, startServerChild } from './rest-child.js';
 import { readProfile, summariseProfile } from './rest-profile.js';
+import { mainThreadSeconds } from './thread-cpu.js';
 
 export const CONNECTIONS = [1, 16, 64] as const;
 /** Issue 3's bar: REST sign with 64 clients reaches this share of the boundary API's rate. */
@@ -24,7 +25,7 @@ const BLOCK_1K = new Uint8Array(1024).fill(0x63);
 export interface RestOptions {
   /** Seconds per measured row (boundary reference and each REST connection count). */
   seconds: number;
-  /** Profile the 64-client sign in a second server child even if it meets the target. */
+  /** Profile every operation at 64 clients, not only a 64-client sign that misses its target. */
   profile: boolean;
 }
 
@@ -37,16 +38,21 @@ export interface RestRow {
   p99: number;
   /** Connection errors, timeouts and non-2xx answers. */
   errors: number;
-  /** The server's event-loop utilisation and CPU seconds per second during the row. */
+  /** The server's event-loop utilisation and CPU seconds per second during the row (all threads, main thread). */
   serverElu: number;
   serverCpu: number;
+  serverMainCpu: number;
+  /** CPU seconds per second of this process, the load generator, during the row. */
+  clientCpu: number;
   boundaryPerSecond: number;
+  /** Main-thread CPU per operation through the boundary API alone, for comparison with the server's. */
+  boundaryMainMicros: number;
 }
 
 export interface RestResult {
   rows: RestRow[];
   serverRssBytes: number;
-  /** The profile summary lines, when one was taken. */
+  /** The profile summary lines, when profiles were taken. */
   profile?: string[];
 }
 
@@ -91,6 +97,7 @@ async function setUp(server: ServerChild): Promise<RestCase[]> {
 
 interface Load {
   requestsPerSecond: number;
+  clientCpu: number;
   p50: number;
   p99: number;
   errors: number;
@@ -103,6 +110,7 @@ interface Load {
  */
 function load(server: ServerChild, c: RestCase, connections: number, seconds: number): Promise<Load> {
   const latencies: number[] = [];
+  const cpu = process.cpuUsage();
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
@@ -120,7 +128,9 @@ function load(server: ServerChild, c: RestCase, connections: number, seconds: nu
           return;
         }
         latencies.sort((a, b) => a - b);
-        resolve({ requestsPerSecond: r['2xx'] / r.duration, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), errors: r.errors + r.non2xx });
+        const used = process.cpuUsage(cpu);
+        const clientCpu = (used.user + used.system) / 1e6 / r.duration;
+        resolve({ requestsPerSecond: r['2xx'] / r.duration, clientCpu, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), errors: r.errors + r.non2xx });
       },
     );
     instance.on('response', (_client, status, _bytes, ms) => {
@@ -135,8 +145,16 @@ function percentile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 }
 
-/** The boundary API's rate for the same operation, in this process, as bench/run.ts measures it. */
-async function boundaryRate(operation: string, seconds: number): Promise<number> {
+interface Boundary {
+  perSecond: number;
+  mainMicros: number;
+}
+
+/**
+ * The boundary API's rate for the same operation, in this process, as bench/run.ts measures it,
+ * and this main thread's CPU per operation (counted over the warm-up too, which is short).
+ */
+async function boundaryRate(operation: string, seconds: number): Promise<Boundary> {
   const b = await memoryHsm();
   try {
     const { hsm, session } = b;
@@ -151,7 +169,14 @@ async function boundaryRate(operation: string, seconds: number): Promise<number>
       const aes = await hsm.generateKey(session, { template: { keyType: 'aes', valueLen: 32, encrypt: true, decrypt: true } });
       op = () => hsm.encrypt(session, { key: aes, mechanism: 'AES-GCM', data: BLOCK_1K });
     }
-    return (await measure(seconds, BOUNDARY_IN_FLIGHT, op)).opsPerSecond;
+    let calls = 0;
+    const counted = (): Promise<unknown> => {
+      calls++;
+      return op();
+    };
+    const cpu = mainThreadSeconds();
+    const m = await measure(seconds, BOUNDARY_IN_FLIGHT, counted);
+    return { perSecond: m.opsPerSecond, mainMicros: ((mainThreadSeconds() - cpu) * 1e6) / calls };
   } finally {
     await b.close();
   }
@@ -174,9 +199,9 @@ export async function runRest(opts: RestOptions): Promise<RestResult> {
         await server.stats(); // starts the server's utilisation window
         const l = await load(server, c, connections, opts.seconds);
         const s = await server.stats();
-        rows.push({ operation: c.operation, connections, ...l, serverElu: s.eventLoopUtilization, serverCpu: s.cpu, boundaryPerSecond: boundary });
+        rows.push({ operation: c.operation, connections, ...l, serverElu: s.eventLoopUtilization, serverCpu: s.cpu, serverMainCpu: s.mainThreadCpu, boundaryPerSecond: boundary.perSecond, boundaryMainMicros: boundary.mainMicros });
         process.stderr.write(
-          `  REST ${c.operation}, ${connections} clients: ${Math.round(l.requestsPerSecond)} req/s (boundary ${Math.round(boundary)} ops/s), ` +
+          `  REST ${c.operation}, ${connections} clients: ${Math.round(l.requestsPerSecond)} req/s (boundary ${Math.round(boundary.perSecond)} ops/s), ` +
             `p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms, ${l.errors} errors\n`,
         );
       }
@@ -184,9 +209,11 @@ export async function runRest(opts: RestOptions): Promise<RestResult> {
     result.serverRssBytes = (await server.stats()).rssBytes;
     const sign = cases[0]!;
     const sign64 = rows.find((r) => r.operation === sign.operation && r.connections === 64);
-    if (opts.profile || (sign64 && sign64.requestsPerSecond / sign64.boundaryPerSecond < SIGN_64_TARGET)) {
-      result.profile = await profileRow(server, sign, 64, opts.seconds);
-    }
+    const short = sign64 !== undefined && sign64.requestsPerSecond / sign64.boundaryPerSecond < SIGN_64_TARGET;
+    const profiled = opts.profile ? cases : short ? [sign] : [];
+    if (profiled.length > 0) result.profile = [];
+    for (const c of profiled) result.profile?.push(...(await profileRow(server, c, 64, opts.seconds)), '');
+
   } finally {
     await server.close();
   }
@@ -215,7 +242,7 @@ function fmt(n: number): string {
 
 /** Plain-text table of the REST rows, with the ratio to the boundary API. */
 export function formatRestTable(rows: readonly RestRow[]): string {
-  const header = ['REST operation', 'clients', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'server ELU', 'server CPU', 'boundary ops/s', 'ratio'];
+  const header = ['REST operation', 'clients', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'server ELU', 'server CPU (main)', 'main µs/req', 'client CPU', 'boundary ops/s', 'boundary main µs/op', 'ratio'];
   const body = rows.map((r) => [
     r.operation,
     String(r.connections),
@@ -224,8 +251,12 @@ export function formatRestTable(rows: readonly RestRow[]): string {
     r.p99.toFixed(2),
     String(r.errors),
     r.serverElu.toFixed(2),
-    r.serverCpu.toFixed(2),
+    `${r.serverCpu.toFixed(2)} (${r.serverMainCpu.toFixed(2)})`,
+    // CPU time, not wall time: the figure least moved by other load on the host.
+    Number.isNaN(r.serverMainCpu) ? '—' : fmt((1e6 * r.serverMainCpu) / r.requestsPerSecond),
+    r.clientCpu.toFixed(2),
     fmt(r.boundaryPerSecond),
+    Number.isNaN(r.boundaryMainMicros) ? '—' : fmt(r.boundaryMainMicros),
     (r.requestsPerSecond / r.boundaryPerSecond).toFixed(3),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));

@@ -3,7 +3,8 @@
 // Coffer measurement, never at the same time, so both meet similar load from anything else on
 // the host. Then the REST rows (bench/rest.ts): the same server over HTTP with 1/16/64 clients.
 // `--quick` shortens every run for a smoke test; `--rest-only` runs just the REST rows;
-// `--rest-profile` also profiles the 64-client REST sign (it does anyway if below its target).
+// `--rest-profile` profiles each REST operation at 64 clients (the sign is profiled anyway when
+// it misses its 40 % target).
 
 import { availableParallelism, loadavg } from 'node:os';
 import type { Template } from '../src/boundary/api.js';
@@ -110,8 +111,10 @@ async function restRows(): Promise<void> {
   );
   const r = await runRest({ seconds: SECONDS, profile: restProfile });
   console.log(`\n${formatRestTable(r.rows)}\n`);
-  console.log('ratio = REST req/s ÷ boundary ops/s of the same operation; server ELU = event-loop utilisation,');
-  console.log('server CPU = CPU seconds per second of the server process (main thread + libuv pool)');
+  console.log('ratio = REST req/s ÷ boundary ops/s of the same operation; server ELU = event-loop utilisation;');
+  console.log('CPU = CPU seconds per second: the server process (its main thread in brackets) and autocannon (client);');
+  console.log('main µs/req = the server main thread\'s CPU time per request (the event loop is the serial part);');
+  console.log('boundary main µs/op = the same for the boundary API alone, so the difference is the HTTP path');
   console.log(`server RSS at end: ${(r.serverRssBytes / 2 ** 20).toFixed(1)} MiB`);
   const sign64 = r.rows.find((x) => x.operation.startsWith('sign') && x.connections === 64);
   if (sign64) {
