@@ -6,6 +6,7 @@
 import { optionHelp, optString, parseArgs, UsageError } from './args.js';
 import { type CommandDef, type Context, GLOBAL_OPTIONS, type OutputFormat } from './command.js';
 import { AUDIT_COMMANDS } from './commands/audit.js';
+import { BACKUP_COMMANDS } from './commands/backup.js';
 import { CEREMONY_COMMANDS } from './commands/ceremony.js';
 import { KEY_CRYPTO_COMMANDS } from './commands/key-crypto.js';
 import { KEY_COMMANDS } from './commands/keys.js';
@@ -17,7 +18,7 @@ import { CliError, EXIT, EXIT_CODE_HELP } from './exit-codes.js';
 import { RestClient } from './rest-client.js';
 import { resolveEndpoint } from './token-file.js';
 
-const COMMANDS: readonly CommandDef[] = [...SESSION_COMMANDS, ...PARTITION_COMMANDS, ...USER_COMMANDS, ...KEY_COMMANDS, ...KEY_CRYPTO_COMMANDS, ...AUDIT_COMMANDS, ...CEREMONY_COMMANDS, ...QUORUM_COMMANDS];
+const COMMANDS: readonly CommandDef[] = [...SESSION_COMMANDS, ...PARTITION_COMMANDS, ...USER_COMMANDS, ...KEY_COMMANDS, ...KEY_CRYPTO_COMMANDS, ...AUDIT_COMMANDS, ...CEREMONY_COMMANDS, ...QUORUM_COMMANDS, ...BACKUP_COMMANDS];
 
 const nameOf = (c: CommandDef): string => (c.verb ? `${c.noun} ${c.verb}` : c.noun);
 

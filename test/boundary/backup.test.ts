@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { type BackupExported, describeBackup, Hsm, HsmError, SecretBytes } from '../../src/boundary/api.js';
+import { type BackupExported, describeBackup, Hsm, HsmError, QuorumRequiredError, SecretBytes } from '../../src/boundary/api.js';
 import { PASSWORD, TEST_SCRYPT, testHsm } from '../support/hsm.js';
 
 function isCode(code: string) {
@@ -329,4 +329,28 @@ test('export verifies and audits; shares can go to custodians; the header is rea
   await assert.rejects(t.hsm.exportBackup(t.admin, { shares: 17, threshold: 1 }), isCode('ARGUMENTS_BAD'));
   await t.close();
   target.hsm.close();
+});
+
+test('attacks.md D-18: with a backup.export quorum, export runs only after M other admins approve the exact request, once', async () => {
+  const t = await testHsm();
+  for (const name of ['admin2', 'admin3']) await t.hsm.createUser(t.admin, { name, password: PASSWORD, role: 'admin' });
+  t.hsm.setQuorumPolicy(t.admin, { class: 'backup.export', quorum: 2 });
+  const ask = { shares: 2, threshold: 2 };
+  let pending: QuorumRequiredError | undefined;
+  await assert.rejects(t.hsm.exportBackup(t.admin, ask), (e: unknown) => {
+    assert.ok(e instanceof QuorumRequiredError, String(e));
+    pending = e;
+    return true;
+  });
+  // Asking for something else (other share counts) is not what was approved.
+  for (const name of ['admin2', 'admin3']) {
+    const s = (await t.hsm.login({ user: name, password: PASSWORD })).session;
+    await t.hsm.approveQuorumRequest(s, { request: pending!.request, digest: pending!.digest });
+  }
+  await assert.rejects(t.hsm.exportBackup(t.admin, { shares: 3, threshold: 2 }), isCode('QUORUM_REQUIRED'));
+  const out = await t.hsm.exportBackup(t.admin, ask);
+  assert.equal(out.verified, true);
+  // The approval is spent: the same call again needs a new quorum.
+  await assert.rejects(t.hsm.exportBackup(t.admin, ask), isCode('QUORUM_REQUIRED'));
+  await t.close();
 });

@@ -34,6 +34,7 @@ import type { PartitionRecord, Role, StoredObject, UserRecord } from '../types.j
 import { isSystemPartition } from './audit-trail.js';
 import type { ShareOut } from './ceremony.js';
 import { type ModuleCore, NAME, now, PARTITION } from './core.js';
+import { type JsonValue, quorumGate } from './quorum-requests.js';
 
 export type { BackupCounts, ChainHead } from '../store/backup-format.js';
 
@@ -102,14 +103,6 @@ export function describeBackup(file: Uint8Array): BackupDescription {
   };
 }
 
-/**
- * Quorum hook (attacks.md D-18: "restoring requires quorum"). module/quorum.ts is being built in
- * parallel; until it is wired here, export and restore are single-admin operations. Named so the
- * wiring is one line: replace the body with the quorum module's gate for `op`.
- */
-export type BackupQuorumGate = (session: Session, op: 'backup.export' | 'backup.restore', operation: Record<string, unknown>) => void;
-export const backupQuorumGate: { gate: BackupQuorumGate | undefined } = { gate: undefined };
-
 const ROLES: readonly Role[] = ['admin', 'auditor', 'officer', 'user'];
 const UID = /^[A-Za-z0-9._-]{1,300}$/;
 
@@ -122,7 +115,10 @@ export class Backup {
     try {
       if (typeof opts !== 'object' || opts === null) throw new HsmError('ARGUMENTS_BAD', 'options must be an object');
       const { n, m, custodians } = this.#spec(opts);
-      backupQuorumGate.gate?.(s, 'backup.export', { shares: n, threshold: m });
+      // attacks.md D-18: with a backup.export quorum this opens a request (QUORUM_REQUIRED); once
+      // approved, the same admin re-issues the identical call and the approval is consumed. No
+      // executor: the shares must reach the requester, never rest in a request record.
+      quorumGate(c, s, 'backup.export', { shares: n, threshold: m, custodians: custodianView(opts.custodians) });
       return await this.#export(s, n, m, custodians);
     } catch (e) {
       throw c.refused(s, 'backup.export', undefined, e);
@@ -136,7 +132,6 @@ export class Backup {
       if (typeof opts !== 'object' || opts === null) throw new HsmError('ARGUMENTS_BAD', 'backup is required');
       this.#requireEmpty();
       const parsed = parseBackup(opts.backup);
-      backupQuorumGate.gate?.(s, 'backup.restore', { backupId: parsed.header.backupId });
       const { key, keySource } = await this.#backupKey(parsed, opts.shares);
       let opened: OpenedBackup;
       try {
@@ -151,6 +146,10 @@ export class Backup {
       }
       try {
         checkContents(opened, parsed.header);
+        // Gated last, so an approval is consumed only by a restore that will commit. Approvers see
+        // which backup (id, date, counts) and how it was opened.
+        const h = parsed.header;
+        quorumGate(c, s, 'backup.restore', { backupId: h.backupId, createdAt: h.createdAt, counts: { ...h.counts }, keySource });
         return this.#write(s, parsed.header, opened, keySource);
       } finally {
         destroyMaterial(opened.material);
@@ -373,6 +372,17 @@ export class Backup {
       skippedUsers,
     };
   }
+}
+
+/** What approvers of an export see of its custodians: kinds and public keys, never a passphrase. */
+function custodianView(list: BackupExportOptions['custodians']): JsonValue[] {
+  const out: JsonValue[] = [];
+  for (const x of Array.isArray(list) ? list : []) {
+    if (typeof x !== 'object' || x === null) out.push(null);
+    else if (x.kind === 'passphrase') out.push({ kind: 'passphrase' });
+    else out.push({ kind: String(x.kind), publicKey: x.publicKey instanceof Uint8Array ? Buffer.from(x.publicKey).toString('base64') : '' });
+  }
+  return out;
 }
 
 function describe(c: BackupCounts): string {

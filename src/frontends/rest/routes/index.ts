@@ -3,6 +3,7 @@
 import type { RouteDef } from '../route.js';
 import { AUDIT_ROUTES } from './audit.js';
 import { AUTH_ROUTES } from './auth.js';
+import { BACKUP_ROUTES } from './backup.js';
 import { CEREMONY_ROUTES } from './ceremony.js';
 import { CRYPTO_ROUTES } from './crypto.js';
 import { KEY_OP_ROUTES } from './key-ops.js';
@@ -12,4 +13,4 @@ import { QUORUM_ROUTES } from './quorum.js';
 import { SYS_ROUTES } from './sys.js';
 import { USER_ROUTES } from './users.js';
 
-export const ALL_ROUTES: readonly RouteDef[] = [...SYS_ROUTES, ...CEREMONY_ROUTES, ...AUTH_ROUTES, ...PARTITION_ROUTES, ...USER_ROUTES, ...KEY_ROUTES, ...KEY_OP_ROUTES, ...CRYPTO_ROUTES, ...AUDIT_ROUTES, ...QUORUM_ROUTES];
+export const ALL_ROUTES: readonly RouteDef[] = [...SYS_ROUTES, ...CEREMONY_ROUTES, ...BACKUP_ROUTES, ...AUTH_ROUTES, ...PARTITION_ROUTES, ...USER_ROUTES, ...KEY_ROUTES, ...KEY_OP_ROUTES, ...CRYPTO_ROUTES, ...AUDIT_ROUTES, ...QUORUM_ROUTES];
