@@ -48,8 +48,14 @@ async function main(): Promise<void> {
   };
   config.pkcs11 = { ...DEFAULT_CONFIG.pkcs11, enabled: false };
   const banner: string[] = []; // the dev banner (passwords, token): kept out of the output
-  const server = await startServer({ config, dev: true, print: (l) => banner.push(l) });
-  if (!server.dev) throw new Error(`dev mode gave no user session: ${banner.filter((l) => l.startsWith('ERROR')).join('; ') || 'no reason printed'}`);
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer({ config, dev: true, print: (l) => banner.push(l) });
+    if (!server.dev) throw new Error(`dev mode gave no user session: ${banner.filter((l) => l.startsWith('ERROR')).join('; ') || 'no reason printed'}`);
+  } catch (e) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw e;
+  }
   const { token } = server.tokens.issue(server.dev.userSession);
   let elu = performance.eventLoopUtilization();
   let cpu = process.cpuUsage();
