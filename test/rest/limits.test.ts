@@ -194,3 +194,26 @@ test('ambiguous or malformed HTTP framing is a coded 400 and the connection clos
     await srv.close();
   }
 });
+
+test('path limits agree with body limits: the longest alias PUT accepts can be addressed by path', async () => {
+  const srv = await startRest();
+  try {
+    const token = await srv.login('alice');
+    const made = await srv.call('POST', '/v1/keys', token, { template: { keyType: 'aes', valueLen: 32, encrypt: true, decrypt: true } });
+    const uid = (made.json as { key: { uid: string } }).key.uid;
+    // Aliases are ASCII (letters, digits, / _ . -); slashes inside one are percent-encoded in the path.
+    for (const alias of ['a'.repeat(256), `team/${'x/'.repeat(125)}k`]) {
+      const put = await srv.call('PUT', `/v1/keys/${uid}/aliases`, token, { aliases: [alias] });
+      assert.equal(put.status, 200, `PUT alias of ${alias.length} × ${alias[0]}: ${put.text.slice(0, 200)}`);
+      const got = await srv.call('GET', `/v1/keys/${encodeURIComponent(`alias/${alias}`)}`, token);
+      assert.equal(got.status, 200, `GET by alias of ${alias.length} × ${alias[0]}: ${got.text.slice(0, 200)}`);
+      assert.equal((got.json as { key: { uid: string } }).key.uid, uid);
+    }
+    // Past the schema's bound it is a coded 400, not fastify's own body.
+    const long = await srv.call('GET', `/v1/keys/${'A'.repeat(5000)}`, token);
+    expectErrorCode(long, 400, 'ARGUMENTS_BAD', 'a 5000-character id');
+    assert.doesNotMatch(long.text, /AAAA/, 'the path is not echoed');
+  } finally {
+    await srv.close();
+  }
+});

@@ -83,6 +83,9 @@ export function buildRestApp(options: RestOptions): RestApp {
       if (socket.writable) socket.write(clientErrorResponse(err as { code?: string }));
       socket.destroy();
     },
+    // A path parameter may be `alias/<name>` with a 256-character name, percent-encoded (up to 9 bytes
+    // a character); the route schemas bound the decoded length. fastify's default of 100 cut off at ~92.
+    routerOptions: { maxParamLength: 4096 },
     // Router refusals (a bad percent-encoding, a path parameter over the length limit) get the coded
     // body too; fastify's own echoes the whole path back.
     frameworkErrors: (err, _req, reply) => {
