@@ -49,7 +49,19 @@ async function snapshot(): Promise<string> {
     const uids = (await hsm.findObjects(session)).sort();
     return Promise.all(uids.map(async (uid) => attributesToJson(await hsm.getAttributes(session, uid))));
   };
-  return JSON.stringify({ p1: await objects(srv.t.user), p2: await objects(bobSession), users: hsm.listUsers(srv.t.admin), partitions: hsm.listPartitions(srv.t.admin) }, null, 1);
+  return JSON.stringify(
+    {
+      state: hsm.status().state,
+      p1: await objects(srv.t.user),
+      p2: await objects(bobSession),
+      users: hsm.listUsers(srv.t.admin),
+      partitions: hsm.listPartitions(srv.t.admin),
+      quorumPolicy: hsm.quorumPolicy(srv.t.admin),
+      quorumRequests: hsm.listQuorumRequests(srv.t.admin),
+    },
+    null,
+    1,
+  );
 }
 
 // ───────────────────────────── what gets sent ─────────────────────────────
@@ -259,9 +271,11 @@ function pathOf(route: RouteDef, p: ParamValue): string {
   return route.url.replace(/:[A-Za-z]+/, p.value);
 }
 
+/** Key and crypto routes as the partition user; everything else (sys, partitions, users, audit, quorum) as the admin, so bodies reach the handlers. */
+const USER_TAGS = new Set(['keys', 'key operations', 'crypto', 'auth']);
 function tokenFor(route: RouteDef): string | undefined {
   if (route.auth === 'none') return undefined;
-  return route.tags.includes('partitions') || route.tags.includes('users') ? tokens.admin : tokens.user;
+  return route.tags.some((t) => USER_TAGS.has(t)) ? tokens.user : tokens.admin;
 }
 
 async function send(route: RouteDef, path: string, body: Body): Promise<RawReply> {
@@ -290,9 +304,10 @@ async function fuzzRoute(route: RouteDef, bodies: Body[], tally: Tally, seed: nu
   for (const p of params) {
     const path = pathOf(route, p);
     // A body the parser accepts may be a valid request: a route that changes the store gets those
-    // only where nothing real can be hit (logout always hits its own token). Mutated bodies carry
+    // only where nothing real can be hit. Mutated bodies carry
     // one field no handler may accept, so they go everywhere.
-    const mayAct = !isReadOnly(route) && (p.real || route.url === '/v1/auth/logout');
+    // A route with no body schema (logout, seal, zeroize …) takes any parseable body as a valid call.
+    const mayAct = !isReadOnly(route) && (p.real || route.schema.body === undefined);
     const list: [Body, 'strict' | 'random'][] = [
       ...bodies.filter((b) => !b.parseable || !mayAct).map((b) => [b, 'strict'] as [Body, 'strict']),
       // Body-level mutations are checked before any lookup of the parameter: real parameters are enough.
