@@ -74,6 +74,11 @@ test('missing, malformed and foreign Authorization headers are 401 UNAUTHENTICAT
     expectErrorCode(await srv.send({ method: 'GET', path: '/v1/keys', headers: h }), 401, 'UNAUTHENTICATED', `${what} (keys)`);
   }
   assert.equal((await whoami(token)).status, 200, 'the real token still works after all that');
+  // RFC 7235 §2.1: the scheme name is case-insensitive.
+  for (const scheme of ['bearer', 'BEARER']) {
+    const r = await srv.send({ method: 'GET', path: '/v1/auth/whoami', headers: { authorization: `${scheme} ${token}` } });
+    assert.equal(r.status, 200, `scheme spelled ${scheme}: ${r.text}`);
+  }
 });
 
 test('logout revokes the token and ends the boundary session; other tokens of the same account live on', async () => {

@@ -45,7 +45,8 @@ declare module 'fastify' {
   }
 }
 
-const BEARER = /^Bearer ([A-Za-z0-9_-]{1,200})$/;
+// RFC 7235 §2.1: the auth-scheme is case-insensitive (the token alphabet already has both cases).
+const BEARER = /^Bearer ([A-Za-z0-9_-]{1,200})$/i;
 
 export interface RestApp {
   app: FastifyInstance;
