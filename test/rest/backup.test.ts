@@ -3,6 +3,7 @@
 // `coffer backup export|inspect|restore` against a running dev server.
 
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,7 +94,12 @@ test('CLI: coffer backup export writes a 0600 file and the shares, inspect reads
 
     const denied = await runCli(['backup', 'export', '-o', join(dir, 'nope.backup')], { env: s.env });
     assert.equal(denied.code, 5, denied.stderr);
-    const exp = await runCli(['backup', 'export', '-o', file, '--shares', '3', '--threshold', '2', '--share-dir', shareDir, '--output', 'json'], { env: adminEnv });
+    const custodian = generateKeyPairSync('x25519');
+    const pubFile = join(dir, 'custodian.pub.pem');
+    const idFile = join(dir, 'custodian.key.pem');
+    writeFileSync(pubFile, custodian.publicKey.export({ format: 'pem', type: 'spki' }));
+    writeFileSync(idFile, custodian.privateKey.export({ format: 'pem', type: 'pkcs8' }));
+    const exp = await runCli(['backup', 'export', '-o', file, '--shares', '3', '--threshold', '2', '--custodian-key', pubFile, '--share-dir', shareDir, '--output', 'json'], { env: adminEnv });
     assert.equal(exp.code, 0, exp.stderr);
     const summary = JSON.parse(exp.stdout.toString()) as { backupId: string; verified: boolean; shares: { file: string }[] };
     assert.equal(summary.verified, true);
@@ -116,8 +122,12 @@ test('CLI: coffer backup export writes a 0600 file and the shares, inspect reads
     assert.match(bad.stderr, /BACKUP_INVALID/);
     const badInspect = await runCli(['backup', 'inspect', '-i', join(dir, 'nope')], { env: offline });
     assert.equal(badInspect.code, 2);
-    // The dev server holds its partition and keys: restore never merges over them.
-    const busy = await runCli(['backup', 'restore', '-i', file, ...shareArgs], { env: adminEnv });
+    assert.match(readFileSync(summary.shares[0]!.file, 'utf8'), /^x25519:/, 'share 1 is sealed to its custodian');
+    const noId = await runCli(['backup', 'restore', '-i', file, ...shareArgs], { env: adminEnv });
+    assert.equal(noId.code, 2, noId.stderr);
+    assert.match(noId.stderr, /IDENTITY_REQUIRED/);
+    // The dev server holds its partition and keys: restore never merges over them (the share was opened locally first).
+    const busy = await runCli(['backup', 'restore', '-i', file, ...shareArgs, '--identity', idFile], { env: adminEnv });
     assert.equal(busy.code, 5, busy.stderr);
     assert.match(busy.stderr, /ALREADY_EXISTS/);
   } finally {

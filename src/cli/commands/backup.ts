@@ -71,21 +71,30 @@ async function clearShare(ctx: Context, file: string): Promise<string> {
     throw new CliError(`${file}: ${(e as Error).message}`, EXIT.USAGE, 'SHARE_FORMAT');
   }
   if (enc === 'clear') return text;
-  const secret: { identity?: Buffer; passphrase?: string } = {};
+  const unreadable = (e: ShareFormatError): CliError => new CliError(`${file}: ${e.message}`, EXIT.REFUSED, 'SHARE_UNREADABLE', 'check that this is the share and the key or passphrase');
   if (enc === 'scrypt') {
     const pf = optString(ctx.args, 'passphrase-file');
-    secret.passphrase = pf !== undefined ? (await readFileOr(pf, 'passphrase file')).toString('utf8').replace(/\r?\n$/, '') : await readPassword(false, `Passphrase for ${file}: `);
-  } else {
-    const id = optString(ctx.args, 'identity');
-    if (id === undefined) throw new CliError(`${file} is encrypted to a custodian key`, EXIT.USAGE, 'IDENTITY_REQUIRED', "give the custodian's private key with --identity FILE");
-    secret.identity = await readFileOr(id, 'identity');
+    const passphrase = pf !== undefined ? (await readFileOr(pf, 'passphrase file')).toString('utf8').replace(/\r?\n$/, '') : await readPassword(false, `Passphrase for ${file}: `);
+    try {
+      return await openShare(text, { passphrase });
+    } catch (e) {
+      if (e instanceof ShareFormatError) throw unreadable(e);
+      throw e;
+    }
   }
-  try {
-    return await openShare(text, secret);
-  } catch (e) {
-    if (e instanceof ShareFormatError) throw new CliError(`${file}: ${e.message}`, EXIT.REFUSED, 'SHARE_UNREADABLE', 'check that this is the share and the key or passphrase');
-    throw e;
+  // Several custodians may be present at one restore: each share is tried with each --identity.
+  const ids = optList(ctx.args, 'identity') ?? [];
+  if (ids.length === 0) throw new CliError(`${file} is encrypted to a custodian key`, EXIT.USAGE, 'IDENTITY_REQUIRED', "give the custodian's private key with --identity FILE");
+  let last: ShareFormatError | undefined;
+  for (const id of ids) {
+    try {
+      return await openShare(text, { identity: await readFileOr(id, 'identity') });
+    } catch (e) {
+      if (!(e instanceof ShareFormatError)) throw e;
+      last = e;
+    }
   }
+  throw unreadable(last!);
 }
 
 function countsLine(c: Counts): string {
@@ -144,11 +153,11 @@ export const BACKUP_COMMANDS: CommandDef[] = [
     noun: 'backup',
     verb: 'restore',
     summary: "restore a backup into an empty server with M of the backup's shares (admin; quorum-gated)",
-    synopsis: '-i FILE [--share-file FILE …] [--identity FILE] [--passphrase-file FILE]',
+    synopsis: '-i FILE [--share-file FILE …] [--identity FILE …] [--passphrase-file FILE]',
     options: [
       { name: 'in', short: 'i', kind: 'string', value: 'FILE', help: 'the backup file' },
       { name: 'share-file', kind: 'list', value: 'FILE', help: 'a backup share, repeatable (M of them); none: only a server with the source master key opens it' },
-      { name: 'identity', kind: 'string', value: 'FILE', help: 'a custodian private key, for shares encrypted to it' },
+      { name: 'identity', kind: 'list', value: 'FILE', help: 'a custodian private key, for shares encrypted to it; repeatable (each share is tried with each)' },
       { name: 'passphrase-file', kind: 'string', value: 'FILE', help: 'the passphrase, for passphrase-protected shares (default: prompt)' },
     ],
     details:
