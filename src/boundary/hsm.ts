@@ -14,6 +14,7 @@ import { flushPendingAudit } from './module/tamper.js';
 import { Ceremony } from './module/ceremony.js';
 import { Quorum } from './module/quorum.js';
 import { Backup } from './module/backup.js';
+import { Payment } from './module/payment.js';
 import { openVault } from './store/vault.js';
 
 export type { HsmOptions, LoginResult, ModuleState, ModuleStatus, ObjectInfo } from './module/core.js';
@@ -111,6 +112,22 @@ export class Hsm {
   /** Restores a backup into an empty module with the backup's shares (or this module's master key), all or nothing. Admin. */
   readonly restoreBackup: Backup['restoreBackup'];
 
+  /** Payment functions (issue 7): key check values, PIN translation and verification, PVV, CVV, EMV ARQC/ARPC, ISO 9797-1 MACs. */
+  readonly paymentKeyCheckValue: Payment['keyCheckValue'];
+  /** Officer: registers a named IBM 3624 decimalisation table (attacks.md C-01). */
+  readonly paymentRegisterDecimalisationTable: Payment['registerDecimalisationTable'];
+  readonly paymentTranslatePin: Payment['translatePin'];
+  readonly paymentGenerateIbm3624Offset: Payment['generateIbm3624Offset'];
+  readonly paymentVerifyPinIbm3624: Payment['verifyPinIbm3624'];
+  readonly paymentGeneratePvv: Payment['generatePvv'];
+  readonly paymentVerifyPvv: Payment['verifyPvv'];
+  readonly paymentGenerateCvv: Payment['generateCvv'];
+  readonly paymentVerifyCvv: Payment['verifyCvv'];
+  /** ARQC/TC/AAC verification with the ARPC only for a verified cryptogram (attacks.md C-12). */
+  readonly paymentVerifyArqc: Payment['verifyArqc'];
+  readonly paymentGenerateMac: Payment['generateMac'];
+  readonly paymentVerifyMac: Payment['verifyMac'];
+
   private constructor(core: ModuleCore) {
     this.#core = core;
     const accounts = new Accounts(core);
@@ -187,6 +204,19 @@ export class Hsm {
     const backup = new Backup(core);
     this.exportBackup = backup.exportBackup.bind(backup);
     this.restoreBackup = backup.restoreBackup.bind(backup);
+    const payment = new Payment(core);
+    this.paymentKeyCheckValue = payment.keyCheckValue.bind(payment);
+    this.paymentRegisterDecimalisationTable = payment.registerDecimalisationTable.bind(payment);
+    this.paymentTranslatePin = payment.translatePin.bind(payment);
+    this.paymentGenerateIbm3624Offset = payment.generateIbm3624Offset.bind(payment);
+    this.paymentVerifyPinIbm3624 = payment.verifyPinIbm3624.bind(payment);
+    this.paymentGeneratePvv = payment.generatePvv.bind(payment);
+    this.paymentVerifyPvv = payment.verifyPvv.bind(payment);
+    this.paymentGenerateCvv = payment.generateCvv.bind(payment);
+    this.paymentVerifyCvv = payment.verifyCvv.bind(payment);
+    this.paymentVerifyArqc = payment.verifyArqc.bind(payment);
+    this.paymentGenerateMac = payment.generateMac.bind(payment);
+    this.paymentVerifyMac = payment.verifyMac.bind(payment);
   }
 
   /** Opens the store, runs every self-test before service, and unseals an initialised store if given a master key. */

@@ -534,6 +534,8 @@ export class ModuleCore {
       const usage = mech.usage?.[op] ?? (DEFAULT_USAGE_BY_OP[op] as UsageAttribute | undefined);
       if (usage && !a[usage]) throw new HsmError('KEY_FUNCTION_NOT_PERMITTED', `the key's ${usage} attribute is false`); // 6. usage
       checkKeyUsable(r.object, op);
+      // A TR-31 payment usage confines the key to its payment function (attacks.md C-07): only MAC keys sign/verify, KEKs wrap, data keys encrypt.
+      if (a.keyUsage && !(GENERIC_OPS_BY_KEY_USAGE[a.keyUsage[0]] ?? []).includes(op)) throw new HsmError('KEY_FUNCTION_NOT_PERMITTED', `a ${a.keyUsage} key is for payment functions only`);
       if (!mech.operations.includes(op)) throw new HsmError('MECHANISM_INVALID', `${mech.name} does not ${op}`); // 7. allowed mechanism
       if (a.allowedMechanisms && !a.allowedMechanisms.includes(mech.name.toUpperCase())) throw new HsmError('MECHANISM_INVALID', `${mech.name} is not allowed for this key`);
       this.checkApproved(s, mech);
@@ -753,6 +755,9 @@ export const DUMMY_HASH = `scrypt$${DEFAULT_SCRYPT.N}$${DEFAULT_SCRYPT.r}$${DEFA
 export function checkName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || !NAME.test(name)) throw new HsmError('ARGUMENTS_BAD', 'account names are 1–64 letters, digits and . _ @ -');
 }
+
+/** Generic operations a payment key may reach by the first letter of its TR-31 usage; P, V, C, E, B keys none. */
+const GENERIC_OPS_BY_KEY_USAGE: Record<string, readonly Operation[]> = { M: ['sign', 'verify'], K: ['wrap', 'unwrap'], D: ['encrypt', 'decrypt'] };
 
 /** Key state and validity dates: originating uses need an enabled key inside its dates (SP 800-57 §5.3). */
 export function checkKeyUsable(o: StoredObject, op: Operation): void {

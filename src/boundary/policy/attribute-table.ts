@@ -93,7 +93,7 @@ export const ATTRIBUTE_RULES = {
     settable: ['generate', 'create', 'unwrap'],
     note: 'CKA_PARAMETER_SET (v3.2): fixed at creation; on import it names the set where raw bytes cannot (a 32-byte ML-DSA seed fits all three)',
   },
-  keyUsage: { type: 'enum', classes: 'keys', settable: MAKE, values: ['P0', 'V1', 'V2', 'C0', 'E0', 'B0', 'K0', 'M0', 'M1', 'M2', 'M3', 'D0'], note: 'TR-31 key usage: fixed at creation' },
+  keyUsage: { type: 'enum', classes: 'keys', settable: MAKE, values: ['P0', 'V1', 'V2', 'C0', 'E0', 'E1', 'E2', 'E3', 'E4', 'E5', 'E6', 'B0', 'K0', 'K1', 'M0', 'M1', 'M2', 'M3', 'M6', 'D0'], note: 'TR-31 key usage: fixed at creation' },
   auditUse: { type: 'boolean', classes: 'keys', settable: ALL, oneWay: 'to-true', note: 'Coffer: log every use of this key; a user may switch it on, never off' },
   value: { type: 'bytes', classes: ['secret-key', 'data'], settable: ['create'], note: 'CKA_VALUE: clear import on create only; never readable' },
   publicKey: { type: 'bytes', classes: ['public-key'], settable: ['create'], note: 'public key material on create' },
