@@ -7,13 +7,17 @@ import type { Template } from '../types.js';
 import { ATTRIBUTE_RULES, type AttributeName } from './attribute-table.js';
 import { checkTemplateShape } from './validator.js';
 
-const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-/** Strict base64 (RFC 4648 §4, padded): anything else is ARGUMENTS_BAD rather than silently skipped bytes. */
+/**
+ * Strict, canonical base64 (RFC 4648 §4, padded, zero pad bits §3.5): one spelling per value, so
+ * two different request texts never mean the same bytes (attacks.md D-08). Node's decoder skips
+ * what it does not understand; re-encoding and comparing refuses all of that natively.
+ */
 export function decodeBase64(value: unknown, what: string, maxBytes = 1024 * 1024): Uint8Array {
-  if (typeof value !== 'string' || !B64.test(value)) throw new HsmError('ARGUMENTS_BAD', `${what} must be base64`);
+  if (typeof value !== 'string') throw new HsmError('ARGUMENTS_BAD', `${what} must be base64`);
   if ((value.length / 4) * 3 > maxBytes + 3) throw new HsmError('DATA_LEN_RANGE', `${what} is longer than ${maxBytes} bytes`);
-  return new Uint8Array(Buffer.from(value, 'base64'));
+  const bytes = Buffer.from(value, 'base64');
+  if (bytes.toString('base64') !== value) throw new HsmError('ARGUMENTS_BAD', `${what} must be canonical base64`);
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -15,6 +15,7 @@ const MAX_LABEL = 256;
 const MAX_ID = 256;
 const MAX_VALUE = 64 * 1024;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const LONE_SURROGATE = /\p{Cs}/u;
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
@@ -58,6 +59,8 @@ function checkValue(name: string, rule: AttributeRule, value: unknown, depth: nu
       return typeof value === 'boolean' ? value : bad('must be a boolean');
     case 'string':
       if (typeof value !== 'string') return bad('must be a string');
+      // A lone surrogate has no UTF-8 form: stored and read back it would be another label.
+      if (LONE_SURROGATE.test(value)) return bad('must be well-formed Unicode');
       return value.length <= MAX_LABEL ? value : bad(`longer than ${MAX_LABEL}`);
     case 'enum':
       return typeof value === 'string' && rule.values?.includes(value) ? value : bad('not an allowed value');

@@ -29,6 +29,11 @@ export interface RestOptions {
   jsonDepth?: number;
   /** Per-token request rate (default 1000/s, burst 2000); perSecond 0 disables. */
   rateLimit?: RateLimitConfig;
+  /**
+   * Per-client-address rate of calls that need no token (login, unseal, init: each may cost an
+   * scrypt hash), default 20/s with a burst of 40; perSecond 0 disables (attacks.md D-09, D-13).
+   */
+  anonymousRateLimit?: RateLimitConfig;
   /** Bearer-token lifetime (default 1 hour). */
   tokenTtlMs?: number;
   /** Longest time to receive a whole request, headers and body (default 30 s): bounds slow-loris clients (attacks.md D-07). */
@@ -58,6 +63,8 @@ export function buildRestApp(options: RestOptions): RestApp {
   const routes = options.routes ?? ALL_ROUTES;
   const jsonDepth = options.jsonDepth ?? 32;
   const limiter = new RateLimiter(options.rateLimit ?? { perSecond: 1000, burst: 2000 });
+  const anonymousLimiter = new RateLimiter(options.anonymousRateLimit ?? { perSecond: 20, burst: 40 });
+  let requestCounter = 0;
   const tokens = new TokenStore(options.tokenTtlMs ?? 3_600_000, (session) => {
     try {
       hsm.logout(session);
@@ -94,7 +101,7 @@ export function buildRestApp(options: RestOptions): RestApp {
       void (reply as unknown as FastifyReply).code(status).send(body);
     },
     // Request ids are ours; never echo a caller-supplied one into logs.
-    genReqId: () => Math.random().toString(36).slice(2, 12),
+    genReqId: () => (++requestCounter).toString(36),
     ajv: { customOptions: { removeAdditional: false, useDefaults: true, coerceTypes: false, allErrors: false } },
   };
   if (options.https) fastifyOptions.https = { ...options.https, rejectUnauthorized: options.https.requestCert === true, ...serverTimers };
@@ -148,6 +155,8 @@ export function buildRestApp(options: RestOptions): RestApp {
           if (!limiter.take(TokenStore.hash(m[1]!))) throw new HsmError('LIMIT_EXCEEDED', 'request rate limit');
           session = s;
           token = m[1]!;
+        } else if (r.method !== 'GET' && !anonymousLimiter.take(`ip:${req.ip}`)) {
+          throw new HsmError('LIMIT_EXCEEDED', 'request rate limit for calls without a token');
         }
         const out = await r.handler({ hsm, session, token, tokens }, req, reply);
         if (r.status) reply.code(r.status);

@@ -4,7 +4,17 @@
 
 import { HsmError } from '../../boundary/api.js';
 
+/** Opening brackets in the text, counted natively; a text with no more than the limit cannot nest deeper. */
+function openings(text: string, limit: number): number {
+  let n = 0;
+  for (const c of ['{', '[']) {
+    for (let i = text.indexOf(c); i !== -1 && n <= limit; i = text.indexOf(c, i + 1)) n++;
+  }
+  return n;
+}
+
 export function checkDepth(text: string, maxDepth: number): void {
+  if (openings(text, maxDepth) <= maxDepth) return;
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
@@ -37,12 +47,17 @@ export function parseJsonBody(body: string | Uint8Array, maxDepth: number): unkn
   checkDepth(text, maxDepth);
   let value: unknown;
   try {
-    value = JSON.parse(text, (key, v) => {
-      if (key === '__proto__' || (key === 'constructor' && typeof v === 'object' && v !== null && 'prototype' in v)) {
-        throw new HsmError('ARGUMENTS_BAD', 'forbidden key in JSON');
-      }
-      return v;
-    });
+    // The reviver costs a call per value; only a text that names one of the keys can hold it
+    // (a JSON escape such as "__pro\u0074o__" still spells the name, so look for both forms).
+    const suspicious = /__proto__|constructor|\\u00/.test(text);
+    value = suspicious
+      ? JSON.parse(text, (key, v) => {
+          if (key === '__proto__' || (key === 'constructor' && typeof v === 'object' && v !== null && 'prototype' in v)) {
+            throw new HsmError('ARGUMENTS_BAD', 'forbidden key in JSON');
+          }
+          return v;
+        })
+      : JSON.parse(text);
   } catch (e) {
     if (e instanceof HsmError) throw e;
     throw new HsmError('ARGUMENTS_BAD', 'malformed JSON');
