@@ -244,3 +244,23 @@ test('C-07 key-usage confusion: every payment function refuses a key of another 
   // Only users use payment keys
   await expectCode(() => t.hsm.paymentKeyCheckValue(t.officer, { key: p0 }), 'USER_TYPE_INVALID', 'officer cannot use keys');
 });
+
+test('ISO 4 (AES) through translation both ways, and generation functions are audited (C-13)', async () => {
+  const tdes = await payKey(ZPK_A, 'P0');
+  const aesKey = await payKey('00112233445566778899AABBCCDDEEFF', 'P0', 'aes');
+  const pan = '1234567890123456789';
+  const iso0 = terminalBlock(ZPK_A, '4321', pan);
+  const iso4 = await t.hsm.paymentTranslatePin(t.user, { in: { key: tdes, format: 'ISO0', pinBlock: iso0, pan }, outKey: aesKey, outFormat: 'ISO4' });
+  assert.equal(iso4.length, 16);
+  const back = await t.hsm.paymentTranslatePin(t.user, { in: { key: aesKey, format: 'ISO4', pinBlock: iso4, pan }, outKey: tdes, outFormat: 'ISO0' });
+  assert.equal(up(back), up(iso0), 'ISO 0 → ISO 4 → ISO 0 keeps the PIN');
+  await expectCode(() => t.hsm.paymentTranslatePin(t.user, { in: { key: aesKey, format: 'ISO4', pinBlock: iso4, pan }, outKey: tdes, outFormat: 'ISO1' }), 'MECHANISM_PARAM_INVALID', 'C-03 ISO4 → ISO1');
+  await expectCode(() => t.hsm.paymentTranslatePin(t.user, { in: { key: tdes, format: 'ISO0', pinBlock: iso0, pan }, outKey: tdes, outFormat: 'ISO4' }), 'KEY_TYPE_INCONSISTENT', 'format 4 needs an AES key');
+  const pvk = await payKey(s(V.visa_pvv[0].inputs.pvk), 'V2');
+  await t.hsm.paymentGeneratePvv(t.user, { pin: { key: tdes, format: 'ISO0', pinBlock: iso0, pan }, pvk, pvki: 1 });
+  const records = t.hsm.listAudit(t.auditor, 1, 10_000);
+  assert.ok(
+    records.some((r) => r.op === 'payment.pvv.generate' && r.outcome === 'ok' && r.target === tdes),
+    'PVV generation leaves an audit record',
+  );
+});
