@@ -54,6 +54,9 @@ export function respondToTamper(core: ModuleCore, signal: TamperSignal, detail: 
   core.auditOrDefer(event);
   core.sessions.closeAll();
   core.cache.clear();
+  // The audit signing key goes with every other unsealed key; unseal loads it again.
+  core.usage.stop();
+  core.auditTrail.forget();
   core.aliases.clear();
   if (response === 'erase') {
     const archive = core.options.auditArchivePath;
