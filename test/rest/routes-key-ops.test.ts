@@ -34,11 +34,11 @@ test('EC P-256: generate a pair from one template, sign, verify, PEM verifies wi
   assert.equal(sig.status, 200, JSON.stringify(sig.body));
   assert.equal(sig.body.keyVersion, 1);
   const ok = await f.call('POST', `/v1/keys/${publicKey.uid}/verify`, f.user, { mechanism: 'ECDSA-SHA256', data, signature: sig.body.signature });
-  assert.deepEqual(ok.body, { valid: true });
+  assert.deepEqual(ok.body, { valid: true, approved: true });
   const bad = await f.call('POST', `/v1/keys/${publicKey.uid}/verify`, f.user, { mechanism: 'ECDSA-SHA256', data: b64('other'), signature: sig.body.signature });
-  assert.deepEqual(bad.body, { valid: false });
+  assert.deepEqual(bad.body, { valid: false, approved: true });
   const garbage = await f.call('POST', `/v1/keys/${publicKey.uid}/verify`, f.user, { mechanism: 'ECDSA-SHA256', data, signature: b64('not DER') });
-  assert.deepEqual(garbage.body, { valid: false }, 'a malformed signature is simply not valid');
+  assert.deepEqual(garbage.body, { valid: false, approved: true }, 'a malformed signature is simply not valid');
 
   const pem = await f.call<{ format: string; pem: string }>('GET', `/v1/keys/${publicKey.uid}/public`, f.user);
   assert.equal(pem.status, 200);
@@ -89,7 +89,7 @@ test('Ed25519 and RSA public keys as JWK; ML-DSA public key as PEM with its NIST
   const sig = await f.call<{ signature: string }>('POST', `/v1/keys/${ml.body.privateKey.uid}/sign`, f.user, { mechanism: 'ML-DSA', data: b64('pq'), params: { dsaContext: b64('ctx') } });
   assert.equal(sig.status, 200, JSON.stringify(sig.body));
   const v = await f.call('POST', `/v1/keys/${ml.body.publicKey.uid}/verify`, f.user, { mechanism: 'ML-DSA', data: b64('pq'), signature: sig.body.signature, params: { dsaContext: b64('ctx') } });
-  assert.deepEqual(v.body, { valid: true });
+  assert.deepEqual(v.body, { valid: true, approved: true });
 });
 
 test('AES-GCM: encrypt gives a coffer:v1 envelope, decrypt reads it; after rotation old and new ciphertexts decrypt', async () => {
@@ -163,8 +163,8 @@ test('HMAC: mac and mac-verify with the key version; imported generic secret giv
   assert.equal(mac.status, 200, JSON.stringify(mac.body));
   assert.equal(mac.body.mac, createHmac('sha256', value).update('abc').digest('base64'));
   assert.equal(mac.body.keyVersion, 1);
-  assert.deepEqual((await f.call('POST', `/v1/keys/${uid}/mac-verify`, f.user, { mechanism: 'HMAC-SHA256', data: b64('abc'), mac: mac.body.mac, keyVersion: 1 })).body, { valid: true });
-  assert.deepEqual((await f.call('POST', `/v1/keys/${uid}/mac-verify`, f.user, { mechanism: 'HMAC-SHA256', data: b64('abd'), mac: mac.body.mac })).body, { valid: false });
+  assert.deepEqual((await f.call('POST', `/v1/keys/${uid}/mac-verify`, f.user, { mechanism: 'HMAC-SHA256', data: b64('abc'), mac: mac.body.mac, keyVersion: 1 })).body, { valid: true, approved: true });
+  assert.deepEqual((await f.call('POST', `/v1/keys/${uid}/mac-verify`, f.user, { mechanism: 'HMAC-SHA256', data: b64('abd'), mac: mac.body.mac })).body, { valid: false, approved: true });
   expectError(await f.call('POST', `/v1/keys/${uid}/mac-verify`, f.user, { mechanism: 'HMAC-SHA256', data: b64('abc'), mac: mac.body.mac, keyVersion: 9 }), 400, 'ARGUMENTS_BAD', 'no such version');
   expectError(await f.call('POST', `/v1/keys/${uid}/mac`, f.user, { mechanism: 'ECDSA-SHA256', data: b64('abc') }), 400, 'MECHANISM_INVALID', 'a signature mechanism is no MAC');
 });

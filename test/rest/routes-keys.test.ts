@@ -88,7 +88,7 @@ test('import a public key (SPKI) and verify a signature made outside', async () 
   assert.equal(imp.body.key.curve, 'Ed25519');
   const sig = nodeSign(null, Buffer.from('hello'), pair.privateKey);
   const v = await f.call('POST', `/v1/keys/${imp.body.key.uid}/verify`, f.user, { mechanism: 'EDDSA', data: b64('hello'), signature: b64(sig) });
-  assert.deepEqual(v.body, { valid: true });
+  assert.deepEqual(v.body, { valid: true, approved: true });
   const pem = await f.call<{ pem: string }>('GET', `/v1/keys/${imp.body.key.uid}/public`, f.user);
   assert.equal(pem.body.pem, pair.publicKey.export({ format: 'pem', type: 'spki' }));
   expectError(await f.call('POST', '/v1/keys/import', f.user, { template: { class: 'public-key', keyType: 'ec', publicKey: 'bad base64' } }), 400, 'ARGUMENTS_BAD', 'bad bytes');

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 export interface IntegrityOptions {
   /** The installation root holding manifest.json and src/ (default: the dist/ this file runs from). */
   root?: string;
-  /** True (production): a missing manifest is a failure. False (dev): it is a warning in status. */
+  /** True (production): a missing or wrong manifest is a failure. False (dev): a warning in status. */
   enforce: boolean;
 }
 

@@ -48,12 +48,12 @@ export const CRYPTO_ROUTES: RouteDef[] = [
         additionalProperties: false,
         properties: { mechanism: { type: 'string', minLength: 1, maxLength: 64 }, data: b64('data to hash'), params: PARAMS_SCHEMA },
       },
-      response: { 200: { type: 'object', properties: { digest: { type: 'string', contentEncoding: 'base64' } } } },
+      response: { 200: { type: 'object', properties: { digest: { type: 'string', contentEncoding: 'base64' }, approved: { type: 'boolean' } } } },
     },
     async handler({ hsm, session }, req) {
       const b = req.body as { mechanism: string; data: string; params?: unknown };
-      const digest = await hsm.digest(session, { mechanism: b.mechanism, data: decodeBase64(b.data, 'data'), params: paramsFromJson(b.params) });
-      return { digest: Buffer.from(digest).toString('base64') };
+      const { digest, approved } = await hsm.digestWithIndicator(session, { mechanism: b.mechanism, data: decodeBase64(b.data, 'data'), params: paramsFromJson(b.params) });
+      return { digest: Buffer.from(digest).toString('base64'), approved };
     },
   },
   {

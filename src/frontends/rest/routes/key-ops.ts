@@ -12,7 +12,9 @@ import { describe } from './keys.js';
 
 const MECHANISM = { type: 'string', minLength: 1, maxLength: 64 };
 const KEY_VERSION = { type: 'integer', minimum: 1, maximum: 999_999_999 };
-const VALID: JsonSchema = { type: 'object', properties: { valid: { type: 'boolean' } } };
+/** The approved-service indicator on every answer (FIPS 140-3 IG 2.4.C; attacks.md E-09). */
+const APPROVED: JsonSchema = { type: 'boolean', description: 'true when the call used a FIPS-approved service (mechanism, key and parameters)' };
+const VALID: JsonSchema = { type: 'object', properties: { valid: { type: 'boolean' }, approved: APPROVED } };
 
 function body(required: string[], properties: Record<string, JsonSchema>): JsonSchema {
   return { type: 'object', required, additionalProperties: false, properties };
@@ -79,7 +81,7 @@ export const KEY_OP_ROUTES: RouteDef[] = [
       response: {
         200: {
           type: 'object',
-          properties: { ciphertext: { type: 'string', description: 'coffer:v<version>:<mechanism>:base64([ivLen][iv][output])' }, keyVersion: { type: 'integer' }, params: PARAMS_OUT_SCHEMA },
+          properties: { ciphertext: { type: 'string', description: 'coffer:v<version>:<mechanism>:base64([ivLen][iv][output])' }, keyVersion: { type: 'integer' }, params: PARAMS_OUT_SCHEMA, approved: APPROVED },
         },
       },
     },
@@ -92,7 +94,7 @@ export const KEY_OP_ROUTES: RouteDef[] = [
       // The caller's own IV goes in the envelope too, so decrypt needs only the envelope (and any aad/label).
       const envIv = iv ?? params.iv;
       if (envIv) env.iv = envIv;
-      const out: { ciphertext: string; keyVersion: number; params?: Record<string, unknown> } = { ciphertext: formatEnvelope(env), keyVersion: res.keyVersion };
+      const out: { ciphertext: string; keyVersion: number; params?: Record<string, unknown>; approved: boolean } = { ciphertext: formatEnvelope(env), keyVersion: res.keyVersion, approved: res.approved };
       if (Object.keys(rest).length > 0) out.params = paramsToJson(rest);
       return out;
     },
@@ -111,11 +113,12 @@ export const KEY_OP_ROUTES: RouteDef[] = [
         params: PARAMS_SCHEMA,
         keyVersion: KEY_VERSION,
       }),
-      response: { 200: { type: 'object', properties: { plaintext: { type: 'string', contentEncoding: 'base64' } } } },
+      response: { 200: { type: 'object', properties: { plaintext: { type: 'string', contentEncoding: 'base64' }, approved: APPROVED } } },
     },
     async handler({ hsm, session }, req) {
       const input = decryptInput(req.body as DecryptBody);
-      return { plaintext: b64out(await hsm.decrypt(session, { key: idOf(req), ...input })) };
+      const res = await hsm.decryptWithIndicator(session, { key: idOf(req), ...input });
+      return { plaintext: b64out(res.data), approved: res.approved };
     },
   },
   {
@@ -127,12 +130,12 @@ export const KEY_OP_ROUTES: RouteDef[] = [
     schema: {
       params: KEY_ID_PARAMS,
       body: body(['mechanism', 'data'], { mechanism: MECHANISM, data: b64('data to sign'), params: PARAMS_SCHEMA }),
-      response: { 200: { type: 'object', properties: { signature: { type: 'string', contentEncoding: 'base64' }, keyVersion: { type: 'integer' } } } },
+      response: { 200: { type: 'object', properties: { signature: { type: 'string', contentEncoding: 'base64' }, keyVersion: { type: 'integer' }, approved: APPROVED } } },
     },
     async handler({ hsm, session }, req) {
       const b = req.body as { mechanism: string; data: string; params?: unknown };
       const res = await hsm.sign(session, { key: idOf(req), mechanism: b.mechanism, data: decodeBase64(b.data, 'data'), params: paramsFromJson(b.params) });
-      return { signature: b64out(res.signature), keyVersion: res.keyVersion };
+      return { signature: b64out(res.signature), keyVersion: res.keyVersion, approved: res.approved };
     },
   },
   {
@@ -149,7 +152,7 @@ export const KEY_OP_ROUTES: RouteDef[] = [
     async handler({ hsm, session }, req) {
       const b = req.body as { mechanism: string; data: string; signature: string; params?: unknown; keyVersion?: number };
       const input = { key: idOf(req), mechanism: b.mechanism, data: decodeBase64(b.data, 'data'), signature: decodeBase64(b.signature, 'signature'), params: paramsFromJson(b.params) };
-      return { valid: await hsm.verify(session, b.keyVersion !== undefined ? { ...input, keyVersion: b.keyVersion } : input) };
+      return await hsm.verifyWithIndicator(session, b.keyVersion !== undefined ? { ...input, keyVersion: b.keyVersion } : input);
     },
   },
   {
@@ -161,12 +164,12 @@ export const KEY_OP_ROUTES: RouteDef[] = [
     schema: {
       params: KEY_ID_PARAMS,
       body: body(['mechanism', 'data'], { mechanism: MECHANISM, data: b64('data to authenticate'), params: PARAMS_SCHEMA }),
-      response: { 200: { type: 'object', properties: { mac: { type: 'string', contentEncoding: 'base64' }, keyVersion: { type: 'integer' } } } },
+      response: { 200: { type: 'object', properties: { mac: { type: 'string', contentEncoding: 'base64' }, keyVersion: { type: 'integer' }, approved: APPROVED } } },
     },
     async handler({ hsm, session }, req) {
       const b = req.body as { mechanism: string; data: string; params?: unknown };
       const res = await hsm.sign(session, { key: idOf(req), mechanism: macMechanism(b.mechanism), data: decodeBase64(b.data, 'data'), params: paramsFromJson(b.params) });
-      return { mac: b64out(res.signature), keyVersion: res.keyVersion };
+      return { mac: b64out(res.signature), keyVersion: res.keyVersion, approved: res.approved };
     },
   },
   {
@@ -183,7 +186,7 @@ export const KEY_OP_ROUTES: RouteDef[] = [
     async handler({ hsm, session }, req) {
       const b = req.body as { mechanism: string; data: string; mac: string; params?: unknown; keyVersion?: number };
       const input = { key: idOf(req), mechanism: macMechanism(b.mechanism), data: decodeBase64(b.data, 'data'), signature: decodeBase64(b.mac, 'mac'), params: paramsFromJson(b.params) };
-      return { valid: await hsm.verify(session, b.keyVersion !== undefined ? { ...input, keyVersion: b.keyVersion } : input) };
+      return await hsm.verifyWithIndicator(session, b.keyVersion !== undefined ? { ...input, keyVersion: b.keyVersion } : input);
     },
   },
   {
@@ -195,12 +198,12 @@ export const KEY_OP_ROUTES: RouteDef[] = [
     schema: {
       params: KEY_ID_PARAMS,
       body: body(['key', 'mechanism'], { key: { type: 'string', minLength: 1, maxLength: 300, description: 'uid or alias/<name> of the key to wrap' }, mechanism: MECHANISM, params: PARAMS_SCHEMA }),
-      response: { 200: { type: 'object', properties: { wrapped: { type: 'string', contentEncoding: 'base64' }, params: PARAMS_OUT_SCHEMA } } },
+      response: { 200: { type: 'object', properties: { wrapped: { type: 'string', contentEncoding: 'base64' }, params: PARAMS_OUT_SCHEMA, approved: APPROVED } } },
     },
     async handler({ hsm, session }, req) {
       const b = req.body as { key: string; mechanism: string; params?: unknown };
       const res = await hsm.wrapKey(session, { wrappingKey: idOf(req), key: b.key, mechanism: b.mechanism, params: paramsFromJson(b.params) });
-      const out: { wrapped: string; params?: Record<string, unknown> } = { wrapped: b64out(res.wrapped) };
+      const out: { wrapped: string; params?: Record<string, unknown>; approved: boolean } = { wrapped: b64out(res.wrapped), approved: res.approved };
       if (res.params) out.params = paramsToJson(res.params);
       return out;
     },
@@ -215,12 +218,12 @@ export const KEY_OP_ROUTES: RouteDef[] = [
     schema: {
       params: KEY_ID_PARAMS,
       body: body(['mechanism', 'template'], { mechanism: MECHANISM, params: PARAMS_SCHEMA, template: TEMPLATE_SCHEMA }),
-      response: { 201: { type: 'object', properties: { key: KEY_SCHEMA } } },
+      response: { 201: { type: 'object', properties: { key: KEY_SCHEMA, approved: APPROVED } } },
     },
     async handler({ hsm, session }, req) {
       const b = req.body as { mechanism: string; params?: unknown; template: unknown };
-      const uid = await hsm.deriveKey(session, { baseKey: idOf(req), mechanism: b.mechanism, params: paramsFromJson(b.params), template: templateFromJson(b.template) });
-      return { key: await describe(hsm, session, uid) };
+      const res = await hsm.deriveKeyWithIndicator(session, { baseKey: idOf(req), mechanism: b.mechanism, params: paramsFromJson(b.params), template: templateFromJson(b.template) });
+      return { key: await describe(hsm, session, res.key), approved: res.approved };
     },
   },
   {
@@ -233,13 +236,13 @@ export const KEY_OP_ROUTES: RouteDef[] = [
     schema: {
       params: KEY_ID_PARAMS,
       body: body(['mechanism'], { mechanism: MECHANISM, params: PARAMS_SCHEMA, template: TEMPLATE_SCHEMA }),
-      response: { 201: { type: 'object', properties: { ciphertext: { type: 'string', contentEncoding: 'base64' }, key: KEY_SCHEMA } } },
+      response: { 201: { type: 'object', properties: { ciphertext: { type: 'string', contentEncoding: 'base64' }, key: KEY_SCHEMA, approved: APPROVED } } },
     },
     async handler({ hsm, session }, req) {
       const b = req.body as { mechanism: string; params?: unknown; template?: unknown };
       const input = { key: idOf(req), mechanism: b.mechanism, params: paramsFromJson(b.params) };
       const res = await hsm.encapsulate(session, b.template !== undefined ? { ...input, template: templateFromJson(b.template) } : input);
-      return { ciphertext: b64out(res.ciphertext), key: await describe(hsm, session, res.key) };
+      return { ciphertext: b64out(res.ciphertext), key: await describe(hsm, session, res.key), approved: res.approved };
     },
   },
   {
@@ -252,13 +255,13 @@ export const KEY_OP_ROUTES: RouteDef[] = [
     schema: {
       params: KEY_ID_PARAMS,
       body: body(['mechanism', 'ciphertext'], { mechanism: MECHANISM, ciphertext: b64('KEM ciphertext'), params: PARAMS_SCHEMA, template: TEMPLATE_SCHEMA }),
-      response: { 201: { type: 'object', properties: { key: KEY_SCHEMA } } },
+      response: { 201: { type: 'object', properties: { key: KEY_SCHEMA, approved: APPROVED } } },
     },
     async handler({ hsm, session }, req) {
       const b = req.body as { mechanism: string; ciphertext: string; params?: unknown; template?: unknown };
       const input = { key: idOf(req), mechanism: b.mechanism, ciphertext: decodeBase64(b.ciphertext, 'ciphertext'), params: paramsFromJson(b.params) };
-      const uid = await hsm.decapsulate(session, b.template !== undefined ? { ...input, template: templateFromJson(b.template) } : input);
-      return { key: await describe(hsm, session, uid) };
+      const res = await hsm.decapsulateWithIndicator(session, b.template !== undefined ? { ...input, template: templateFromJson(b.template) } : input);
+      return { key: await describe(hsm, session, res.key), approved: res.approved };
     },
   },
 ];

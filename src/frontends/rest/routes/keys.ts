@@ -119,18 +119,19 @@ export const KEY_ROUTES: RouteDef[] = [
         additionalProperties: false,
         properties: { unwrappingKey: KEY_REF, mechanism: MECHANISM, wrapped: b64('the wrapped key'), params: PARAMS_SCHEMA, template: TEMPLATE_SCHEMA },
       },
-      response: { 201: ONE_KEY },
+      // The approved-service indicator rides beside the key (attacks.md E-09).
+      response: { 201: { type: 'object', properties: { key: KEY_SCHEMA, approved: { type: 'boolean' } } } },
     },
     async handler({ hsm, session }, req) {
       const body = req.body as { unwrappingKey: string; mechanism: string; wrapped: string; params?: unknown; template: unknown };
-      const uid = await hsm.unwrapKey(session, {
+      const { key: uid, approved } = await hsm.unwrapKeyWithIndicator(session, {
         unwrappingKey: body.unwrappingKey,
         mechanism: body.mechanism,
         wrapped: decodeBase64(body.wrapped, 'wrapped'),
         params: paramsFromJson(body.params),
         template: templateFromJson(body.template),
       });
-      return { key: await describe(hsm, session, uid) };
+      return { key: await describe(hsm, session, uid), approved };
     },
   },
   {
