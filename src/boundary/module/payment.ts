@@ -104,6 +104,15 @@ export class Payment {
     }
   }
 
+  /** The per-PAN attempt limit; a refusal is audited like any other (attacks.md §0). */
+  #limitCheck(s: Session, op: string, kind: string, pan: string): void {
+    try {
+      this.#limits.check(s.partition ?? '', kind, pan);
+    } catch (e) {
+      throw this.core.refused(s, op, undefined, e);
+    }
+  }
+
   #user(session: string): Session {
     return this.core.session(session, 'user');
   }
@@ -194,7 +203,7 @@ export class Payment {
     const table = this.#tables.get(s.partition ?? '', input?.table);
     const pan = digits(input?.pin?.pan, 'PAN', 13, 19);
     const offset = [...digits(input.offset, 'offset', 4, 12)].map(Number);
-    this.#limits.check(s.partition ?? '', 'pin', pan);
+    this.#limitCheck(s, 'payment.ibm3624.verify', 'pin', pan);
     const ok = await this.#run(s, 'payment.ibm3624.verify', [{ ref: input.pin.key, usages: USAGE.pin }, { ref: input.pvk, usages: USAGE.ibm3624 }], (kp, pvk) => {
       let pin: SecretBytes | undefined;
       try {
@@ -236,7 +245,7 @@ export class Payment {
     const s = this.#user(session);
     const pan = digits(input?.pin?.pan, 'PAN', 12, 19);
     const want = digits(input.pvv, 'PVV', 4, 4);
-    this.#limits.check(s.partition ?? '', 'pin', pan);
+    this.#limitCheck(s, 'payment.pvv.verify', 'pin', pan);
     const ok = await this.#run(s, 'payment.pvv.verify', [{ ref: input.pin.key, usages: USAGE.pin }, { ref: input.pvk, usages: USAGE.pvv }], (kp, pvk) => {
       let pin: SecretBytes | undefined;
       try {
@@ -265,7 +274,7 @@ export class Payment {
     const s = this.#user(session);
     const pan = digits(input?.pan, 'PAN', 12, 19);
     const want = digits(input.cvv, 'CVV', 3, 3);
-    this.#limits.check(s.partition ?? '', 'cvv', pan);
+    this.#limitCheck(s, 'payment.cvv.verify', 'cvv', pan);
     const ok = await this.#run(s, 'payment.cvv.verify', [{ ref: input.key, usages: USAGE.cvv }], (k) => tagMatches(Buffer.from(cvv(k, pan, input.expiry, input.serviceCode)), Buffer.from(want)));
     this.#limits.record(s.partition ?? '', 'cvv', pan, ok);
     return ok;
