@@ -123,6 +123,7 @@ export class Hsm {
   readonly paymentVerifyPvv: Payment['verifyPvv'];
   readonly paymentGenerateCvv: Payment['generateCvv'];
   readonly paymentVerifyCvv: Payment['verifyCvv'];
+  readonly paymentVerifyCvc3: Payment['verifyCvc3'];
   /** ARQC/TC/AAC verification with the ARPC only for a verified cryptogram (attacks.md C-12). */
   readonly paymentVerifyArqc: Payment['verifyArqc'];
   readonly paymentGenerateMac: Payment['generateMac'];
@@ -214,6 +215,7 @@ export class Hsm {
     this.paymentVerifyPvv = payment.verifyPvv.bind(payment);
     this.paymentGenerateCvv = payment.generateCvv.bind(payment);
     this.paymentVerifyCvv = payment.verifyCvv.bind(payment);
+    this.paymentVerifyCvc3 = payment.verifyCvc3.bind(payment);
     this.paymentVerifyArqc = payment.verifyArqc.bind(payment);
     this.paymentGenerateMac = payment.generateMac.bind(payment);
     this.paymentVerifyMac = payment.verifyMac.bind(payment);

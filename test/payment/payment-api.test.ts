@@ -281,3 +281,19 @@ test('ISO 4 (AES) through translation both ways, and generation functions are au
     'PVV generation leaves an audit record',
   );
 });
+
+test('Mastercard CVC3 through the API: mastercard_cvc3 vector, wrong usage refused, attempt limit', async (tc) => {
+  const V = need(tc);
+  if (!V) return;
+  for (const [i, v] of V.mastercard_cvc3.entries()) {
+    const x = v.inputs;
+    const key = await payKey(s(x.issuer_cvc3_key), 'E6');
+    const call = { key, pan: s(x.pan), psn: s(x.psn), trackData: H(s(x.track_data)), un: s(x.un), atc: s(x.atc), cvc3: s(v.expected.cvc3_last3) };
+    assert.equal(await t.hsm.paymentVerifyCvc3(t.user, call), true, `payment:mastercard_cvc3:${i}`);
+    assert.equal(await t.hsm.paymentVerifyCvc3(t.user, { ...call, cvc3: '000' }), false);
+    const e0 = await payKey(s(x.issuer_cvc3_key), 'E0');
+    await expectCode(() => t.hsm.paymentVerifyCvc3(t.user, { ...call, key: e0 }), 'KEY_FUNCTION_NOT_PERMITTED', 'C-07: an AC key is no CVC3 key');
+    for (let g = 0; g < 4; g++) await t.hsm.paymentVerifyCvc3(t.user, { ...call, cvc3: String(100 + g) });
+    await expectCode(() => t.hsm.paymentVerifyCvc3(t.user, call), 'LIMIT_EXCEEDED', 'C-11: CVC3 guessing stops');
+  }
+});

@@ -3,7 +3,7 @@
 // or key. A payment key's TR-31 keyUsage restricts it to its function (attacks.md C-07).
 
 import { HsmError } from '../errors.js';
-import { cvv } from '../mechanisms/payment/card-verification.js';
+import { cvc3, cvv } from '../mechanisms/payment/card-verification.js';
 import { checkValue } from '../mechanisms/payment/check-value.js';
 import { DecimalisationTables } from '../mechanisms/payment/decimalisation.js';
 import {
@@ -36,7 +36,8 @@ const USAGE = {
   ibm3624: ['V1'],
   pvv: ['V2'],
   cvv: ['C0'],
-  emv: ['E0', 'E1', 'E2', 'E3', 'E4', 'E5', 'E6'],
+  emv: ['E0'], // application cryptograms (TR-31 E0); E1-E5 (secure messaging, personalisation …) have no function yet
+  cvc3: ['E6'],
   mac1: ['M0', 'M1'],
   mac3: ['M3'],
 } as const;
@@ -141,7 +142,7 @@ export class Payment {
   /** Key check value: TDES ECB of zeros, AES CMAC of 16 zeros (X9.24-1:2017); 2-5 bytes, default 3. */
   async keyCheckValue(session: string, input: { key: KeyRef; length?: number }): Promise<Uint8Array> {
     const s = this.#user(session);
-    const all = ['P0', ...USAGE.ibm3624, ...USAGE.pvv, ...USAGE.cvv, ...USAGE.emv, ...USAGE.mac1, ...USAGE.mac3, 'M6', 'K0', 'K1', 'B0', 'D0'];
+    const all = ['P0', ...USAGE.ibm3624, ...USAGE.pvv, ...USAGE.cvv, ...USAGE.emv, ...USAGE.cvc3, ...USAGE.mac1, ...USAGE.mac3, 'M6', 'K0', 'K1', 'B0', 'D0'];
     return this.#run(s, 'payment.kcv', [{ ref: input?.key, usages: all }], (k) => checkValue(k, input.length ?? 3));
   }
 
@@ -276,6 +277,29 @@ export class Payment {
     const want = digits(input.cvv, 'CVV', 3, 3);
     this.#limitCheck(s, 'payment.cvv.verify', 'cvv', pan);
     const ok = await this.#run(s, 'payment.cvv.verify', [{ ref: input.key, usages: USAGE.cvv }], (k) => tagMatches(Buffer.from(cvv(k, pan, input.expiry, input.serviceCode)), Buffer.from(want)));
+    this.#limits.record(s.partition ?? '', 'cvv', pan, ok);
+    return ok;
+  }
+
+  /**
+   * Mastercard dynamic CVC3: the ICC CVC3 key is derived (option A) from an issuer CVC3 master key (E6, "other EMV"
+   * usage); `cvc3` is the 3-5 rightmost digits the card put on the track. Attempt-limited per PAN like CVV (C-11).
+   */
+  async verifyCvc3(session: string, input: { key: KeyRef; pan: string; psn: string; trackData: Uint8Array; un: string; atc: string; cvc3: string }): Promise<boolean> {
+    const s = this.#user(session);
+    const pan = digits(input?.pan, 'PAN', 12, 19);
+    const want = digits(input.cvc3, 'CVC3', 3, 5);
+    const track = bytes(input.trackData, 'trackData');
+    this.#limitCheck(s, 'payment.cvc3.verify', 'cvv', pan);
+    const ok = await this.#run(s, 'payment.cvc3.verify', [{ ref: input.key, usages: USAGE.cvc3 }], (imk) => {
+      const icc = iccMasterKeyA(imk, pan, input.psn);
+      try {
+        const got = String(cvc3(icc, track, input.un, input.atc)).padStart(5, '0').slice(-want.length);
+        return tagMatches(Buffer.from(got), Buffer.from(want));
+      } finally {
+        icc.secret?.destroy();
+      }
+    });
     this.#limits.record(s.partition ?? '', 'cvv', pan, ok);
     return ok;
   }
