@@ -15,6 +15,8 @@ import { Ceremony } from './module/ceremony.js';
 import { Quorum } from './module/quorum.js';
 import { Backup } from './module/backup.js';
 import { Payment } from './module/payment.js';
+import { AccessKeys } from './module/access-keys.js';
+import { DataKeys } from './module/data-keys.js';
 import { openVault } from './store/vault.js';
 
 export type { HsmOptions, LoginResult, ModuleState, ModuleStatus, ObjectInfo } from './module/core.js';
@@ -111,6 +113,14 @@ export class Hsm {
   readonly exportBackup: Backup['exportBackup'];
   /** Restores a backup into an empty module with the backup's shares (or this module's master key), all or nothing. Admin. */
   readonly restoreBackup: Backup['restoreBackup'];
+  /** A SigV4 access key for the calling partition user (AWS-KMS front end); the secret is returned once. */
+  readonly createAccessKey: AccessKeys['createAccessKey'];
+  readonly listAccessKeys: AccessKeys['listAccessKeys'];
+  readonly deleteAccessKey: AccessKeys['deleteAccessKey'];
+  /** Checks a SigV4 signature inside the boundary and returns the access key owner's session. */
+  readonly verifySigV4: AccessKeys['verifySigV4'];
+  /** A random data key returned in the clear and encrypted under a key (envelope encryption); audited. */
+  readonly insecureGenerateDataKey: DataKeys['insecureGenerateDataKey'];
 
   /** Payment functions (issue 7): key check values, PIN translation and verification, PVV, CVV, EMV ARQC/ARPC, ISO 9797-1 MACs. */
   readonly paymentKeyCheckValue: Payment['keyCheckValue'];
@@ -219,6 +229,13 @@ export class Hsm {
     this.paymentVerifyArqc = payment.verifyArqc.bind(payment);
     this.paymentGenerateMac = payment.generateMac.bind(payment);
     this.paymentVerifyMac = payment.verifyMac.bind(payment);
+    const accessKeys = new AccessKeys(core);
+    this.createAccessKey = accessKeys.createAccessKey.bind(accessKeys);
+    this.listAccessKeys = accessKeys.listAccessKeys.bind(accessKeys);
+    this.deleteAccessKey = accessKeys.deleteAccessKey.bind(accessKeys);
+    this.verifySigV4 = accessKeys.verifySigV4.bind(accessKeys);
+    const dataKeys = new DataKeys(core, ops);
+    this.insecureGenerateDataKey = dataKeys.insecureGenerateDataKey.bind(dataKeys);
   }
 
   /** Opens the store, runs every self-test before service, and unseals an initialised store if given a master key. */

@@ -8,6 +8,9 @@ import type { FastifyInstance } from 'fastify';
 import { Hsm } from '../boundary/api.js';
 import { type Pkcs11Server, startPkcs11Server } from '../frontends/pkcs11/server.js';
 import { buildRestApp } from '../frontends/rest/app.js';
+import { ALL_ROUTES } from '../frontends/rest/routes/index.js';
+import { ACCESS_KEY_ROUTES } from '../frontends/kms/access-key-routes.js';
+import { registerKms } from '../frontends/kms/app.js';
 import type { TokenStore } from '../frontends/rest/tokens.js';
 import type { ServerConfig } from './config.js';
 import { type DevSetup, setUpDev } from './dev.js';
@@ -89,6 +92,7 @@ export async function startServer(opts: ServerStartOptions): Promise<RunningServ
     : undefined;
   const { app, tokens } = buildRestApp({
     hsm,
+    routes: [...ALL_ROUTES, ...ACCESS_KEY_ROUTES],
     bodyLimit: config.limits.bodyBytes,
     jsonDepth: config.limits.jsonDepth,
     rateLimit: { perSecond: config.limits.ratePerSecond, burst: config.limits.rateBurst },
@@ -97,6 +101,8 @@ export async function startServer(opts: ServerStartOptions): Promise<RunningServ
     ...(https ? { https } : {}),
     observe: (o) => metrics.observe(o),
   });
+  // The AWS-KMS endpoint shares the REST listener: POST / with X-Amz-Target (docs/kms.md).
+  registerKms(app, hsm, { jsonDepth: config.limits.jsonDepth });
   if (config.metrics.enabled) {
     app.get('/metrics', async (_req, reply) => {
       reply.type('text/plain; version=0.0.4');

@@ -1,0 +1,69 @@
+// Mounts the AWS-KMS-compatible endpoint on a fastify app (the REST listener): POST / with
+// Content-Type application/x-amz-json-1.1 and X-Amz-Target TrentService.<Operation>, which is what
+// the AWS SDKs' `endpoint` and `aws --endpoint-url` send. Every request is SigV4-authenticated first.
+
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Hsm } from '../../boundary/api.js';
+import { parseJsonBody } from '../rest/json-body.js';
+import { KmsError, toKmsError } from './errors.js';
+import { OPERATIONS } from './operations.js';
+import { authenticate, ReplayCache } from './sigv4.js';
+
+export const KMS_CONTENT_TYPE = 'application/x-amz-json-1.1';
+const TARGET = /^TrentService\.([A-Za-z]{1,64})$/;
+
+export interface KmsOptions {
+  /** Deepest JSON nesting accepted (default 16). */
+  jsonDepth?: number;
+  /** Test-only clock for the signature window. */
+  now?: () => number;
+}
+
+export function registerKms(app: FastifyInstance, hsm: Hsm, options: KmsOptions = {}): void {
+  const replay = new ReplayCache();
+  const now = options.now ?? Date.now;
+  // The raw body is kept: the SigV4 payload hash is over the exact bytes received.
+  app.addContentTypeParser(KMS_CONTENT_TYPE, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  const sweep = setInterval(() => replay.sweep(now()), 60_000);
+  sweep.unref();
+  app.addHook('onClose', async () => clearInterval(sweep));
+
+  const send = (reply: FastifyReply, err: unknown, req: FastifyRequest): FastifyReply => {
+    const { status, body, internal } = toKmsError(err);
+    if (internal) req.log.error({ err: { name: (err as Error)?.name, stack: (err as Error)?.stack } }, 'KMS internal error');
+    return reply.code(status).type(KMS_CONTENT_TYPE).send(JSON.stringify(body));
+  };
+
+  app.route({
+    method: 'POST',
+    url: '/',
+    errorHandler: (err, req, reply) => {
+      void send(reply, err, req);
+    },
+    handler: async (req, reply) => {
+      try {
+        const ct = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+        if (ct !== KMS_CONTENT_TYPE) throw new KmsError('SerializationException', `send ${KMS_CONTENT_TYPE}`);
+        const target = TARGET.exec(String(req.headers['x-amz-target'] ?? ''));
+        const op = target ? OPERATIONS[target[1]!] : undefined;
+        if (!op || !Object.hasOwn(OPERATIONS, target![1]!)) throw new KmsError('UnknownOperationException', 'unknown operation');
+        const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+        const q = (req.query ?? {}) as Record<string, string | string[]>;
+        const caller = await authenticate(hsm, { method: req.method, path: req.url.split('?')[0]!, query: q, headers: req.headers, body }, replay, now());
+        const input = parse(body, options.jsonDepth ?? 16);
+        const out = await op({ hsm, caller }, input);
+        return reply.code(200).type(KMS_CONTENT_TYPE).send(JSON.stringify(out));
+      } catch (e) {
+        return send(reply, e, req);
+      }
+    },
+  });
+}
+
+function parse(body: Buffer, maxDepth: number): Record<string, unknown> {
+  if (body.length === 0) return {};
+  // The REST parser's depth check before JSON.parse and its prototype-key refusal (attacks.md A-23).
+  const v = parseJsonBody(body, maxDepth);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new KmsError('SerializationException', 'the body is a JSON object');
+  return v as Record<string, unknown>;
+}
