@@ -10,6 +10,7 @@ import { BACKUP_COMMANDS } from './commands/backup.js';
 import { CEREMONY_COMMANDS } from './commands/ceremony.js';
 import { KEY_CRYPTO_COMMANDS } from './commands/key-crypto.js';
 import { KEY_COMMANDS } from './commands/keys.js';
+import { KMS_COMMANDS } from './commands/kms.js';
 import { PARTITION_COMMANDS } from './commands/partitions.js';
 import { QUORUM_COMMANDS } from './commands/quorum.js';
 import { SELF_PROTECTION_COMMANDS } from './commands/self-protection.js';
@@ -19,7 +20,7 @@ import { CliError, EXIT, EXIT_CODE_HELP } from './exit-codes.js';
 import { RestClient } from './rest-client.js';
 import { resolveEndpoint } from './token-file.js';
 
-const COMMANDS: readonly CommandDef[] = [...SESSION_COMMANDS, ...PARTITION_COMMANDS, ...USER_COMMANDS, ...KEY_COMMANDS, ...KEY_CRYPTO_COMMANDS, ...AUDIT_COMMANDS, ...CEREMONY_COMMANDS, ...QUORUM_COMMANDS, ...BACKUP_COMMANDS, ...SELF_PROTECTION_COMMANDS];
+const COMMANDS: readonly CommandDef[] = [...SESSION_COMMANDS, ...PARTITION_COMMANDS, ...USER_COMMANDS, ...KEY_COMMANDS, ...KEY_CRYPTO_COMMANDS, ...AUDIT_COMMANDS, ...CEREMONY_COMMANDS, ...QUORUM_COMMANDS, ...BACKUP_COMMANDS, ...SELF_PROTECTION_COMMANDS, ...KMS_COMMANDS];
 
 const nameOf = (c: CommandDef): string => (c.verb ? `${c.noun} ${c.verb}` : c.noun);
 

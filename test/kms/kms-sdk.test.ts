@@ -182,6 +182,14 @@ test('symmetric key: create, describe, list, encrypt/decrypt with context, data 
   await kms.send(new EnableKeyCommand({ KeyId: keyId }));
   assert.ok((await kms.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob, EncryptionContext: ctx }))).Plaintext);
 
+  // After a rotation, old blobs still decrypt (they name their version) and new data keys use the new version.
+  assert.equal(await t.hsm.rotateKey(t.user, keyId), 2);
+  assert.deepEqual(Buffer.from((await kms.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob, EncryptionContext: ctx }))).Plaintext!), Buffer.from(pt));
+  const dk3 = await kms.send(new GenerateDataKeyCommand({ KeyId: keyId, NumberOfBytes: 32 }));
+  const blob3 = Buffer.from(dk3.CiphertextBlob!);
+  assert.equal(blob3.readUInt32BE(2 + blob3[1]!), 2, 'the new data key is wrapped under version 2');
+  assert.deepEqual(Buffer.from((await kms.send(new DecryptCommand({ CiphertextBlob: dk3.CiphertextBlob }))).Plaintext!), Buffer.from(dk3.Plaintext!));
+
   // Another account: its ARN for this key, and this key's ciphertext, get nothing.
   await refusedWith(otherKms.send(new DescribeKeyCommand({ KeyId: md.Arn })), ['NotFoundException', 'AccessDeniedException'], 'other account ARN');
   await refusedWith(otherKms.send(new DescribeKeyCommand({ KeyId: `arn:aws:kms:eu-west-1:p2:key/${keyId}` })), 'NotFoundException', 'own-account ARN, foreign uid');
