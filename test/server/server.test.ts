@@ -95,10 +95,14 @@ test('SIGTERM drains an in-flight request, then the process exits 0', async () =
     const inflight = fetch(`http://127.0.0.1:${port}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'dev', password: dev.password }) });
     await received; // the server has the request: it is in flight, not merely on its way
     const exited = new Promise<number | null>((ok) => child.on('exit', (code) => ok(code)));
+    const signalled = Date.now();
     child.kill('SIGTERM');
     const res = await inflight;
     assert.equal(res.status, 200, 'the in-flight request completed');
+    assert.equal(res.headers.get('connection'), 'close', 'an answer sent while draining closes its keep-alive connection');
     assert.equal(await exited, 0);
+    // The client's keep-alive connection must not hold shutdown for fastify's 72 s keep-alive timeout.
+    assert.ok(Date.now() - signalled < 15_000, `exited ${Date.now() - signalled} ms after the signal`);
     await assert.rejects(fetch(`http://127.0.0.1:${port}/v1/sys/health`), 'no longer listening');
   } finally {
     child.kill('SIGKILL');

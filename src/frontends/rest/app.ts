@@ -129,6 +129,16 @@ export function buildRestApp(options: RestOptions): RestApp {
   app.addHook('onRequest', async (req) => {
     req.cofferStart = process.hrtime.bigint();
   });
+  // Draining: once close() has begun, every answer still going out asks the client to close its
+  // connection, so a keep-alive socket does not hold shutdown for fastify's 72 s keep-alive timeout.
+  let draining = false;
+  app.addHook('preClose', async () => {
+    draining = true;
+  });
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (draining) reply.header('connection', 'close');
+    return payload;
+  });
   if (options.observe) {
     const observe = options.observe;
     app.addHook('onResponse', async (req, reply) => {
