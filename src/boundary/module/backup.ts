@@ -5,8 +5,8 @@
 // module and the backup's own shares, or this module's master key; it writes everything in one
 // transaction, re-sealing each secret under the target's partition keys, or writes nothing.
 
-import { type Custodian, type CustodianKey, checkCustodian, sealShareFor } from '../ceremony/custodian-seal.js';
-import { combineShares, findCheck, MAX_SHARES, SHARE_BYTES, splitMasterKey } from '../ceremony/shamir.js';
+import { type Custodian, type CustodianKey, checkCustodian } from '../ceremony/custodian-seal.js';
+import { combineShares, findCheck, MAX_SHARES, splitMasterKey } from '../ceremony/shamir.js';
 import { HsmError } from '../errors.js';
 import { SecretBytes } from '../secret.js';
 import {
@@ -32,7 +32,7 @@ import {
 import type { Session } from '../sessions.js';
 import type { PartitionRecord, Role, StoredObject, UserRecord } from '../types.js';
 import { isSystemPartition } from './audit-trail.js';
-import type { ShareOut } from './ceremony.js';
+import { decodeShare, issueShares, type ShareOut } from '../ceremony/share-io.js';
 import { type ModuleCore, NAME, now, PARTITION } from './core.js';
 import { type JsonValue, quorumGate } from './quorum-requests.js';
 
@@ -197,7 +197,7 @@ export class Backup {
         };
         const file = sealBackup(header, payload, key);
         await this.#verify(file, shares.slice(0, m), key, digest, counts);
-        const issued = await issue(shares, custodians);
+        const issued = await issueShares(shares, custodians);
         c.audit({ actor: s.user, op: 'backup.export', target: backupId, outcome: 'ok', detail: `${describe(counts)}; ${m} of ${n} backup shares` });
         return { backup: new Uint8Array(file), backupId, createdAt, counts, chainHead, shares: issued, threshold: m, verified: true };
       } finally {
@@ -419,37 +419,3 @@ function checkContents(opened: OpenedBackup, header: BackupHeader): void {
   if (ct.chainHead?.seq !== header.chainHead.seq || ct.chainHead?.hash !== header.chainHead.hash) throw bad('chain head differs from the header');
 }
 
-/** Serialises each backup share once for output: clear base64, or sealed to its custodian (as the ceremony does). */
-async function issue(shares: readonly SecretBytes[], custodians: readonly (CustodianKey | undefined)[]): Promise<ShareOut[]> {
-  const out: ShareOut[] = [];
-  for (const [i, share] of shares.entries()) {
-    const c = custodians[i];
-    if (!c) {
-      out.push({ index: i + 1, encoding: 'clear', share: share.insecureBytes().toString('base64') });
-      continue;
-    }
-    const sealed = await sealShareFor(c, share);
-    out.push({ index: i + 1, encoding: sealed.slice(0, sealed.indexOf(':')) as ShareOut['encoding'], share: sealed });
-  }
-  return out;
-}
-
-const B64 = /^[A-Za-z0-9+/]+={0,2}$/;
-
-/** A clear backup share as base64 text or bytes; an encrypted one is refused with a hint. */
-function decodeShare(input: unknown): SecretBytes {
-  if (input instanceof Uint8Array) {
-    if (input.length !== SHARE_BYTES) throw new HsmError('SHARE_INVALID', `a share is ${SHARE_BYTES} bytes`);
-    return SecretBytes.from(input);
-  }
-  if (typeof input !== 'string') throw new HsmError('ARGUMENTS_BAD', 'a share is base64 text');
-  const text = input.trim();
-  if (/^[a-z0-9-]+:/.test(text)) throw new HsmError('SHARE_INVALID', 'this share is encrypted to its custodian: decrypt it first');
-  if (!B64.test(text) || text.length > 64) throw new HsmError('SHARE_INVALID', 'a share is base64 text');
-  const raw = Buffer.from(text, 'base64');
-  if (raw.length !== SHARE_BYTES) {
-    raw.fill(0);
-    throw new HsmError('SHARE_INVALID', `a share is ${SHARE_BYTES} bytes`);
-  }
-  return SecretBytes.adopt(raw);
-}

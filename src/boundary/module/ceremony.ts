@@ -5,10 +5,11 @@
 // are SecretBytes, zeroed when used, on timeout and at seal; only the current N shares are accepted.
 
 import { randomBytes } from 'node:crypto';
-import { type Custodian, type CustodianKey, checkCustodian, sealShareFor } from '../ceremony/custodian-seal.js';
-import { combineShares, findCheck, MAX_SHARES, SHARE_BYTES, shareCheck, splitMasterKey } from '../ceremony/shamir.js';
+import { type Custodian, type CustodianKey, checkCustodian } from '../ceremony/custodian-seal.js';
+import { combineShares, findCheck, MAX_SHARES, shareCheck, splitMasterKey } from '../ceremony/shamir.js';
 import { HsmError, isHsmError } from '../errors.js';
 import { SecretBytes } from '../secret.js';
+import { decodeShare, issueShares, type ShareOut } from '../ceremony/share-io.js';
 import { type ModuleCore, now } from './core.js';
 
 export type { Custodian } from '../ceremony/custodian-seal.js';
@@ -36,13 +37,7 @@ export interface ShareSpec {
   custodians?: readonly (Custodian | null | undefined)[];
 }
 
-export interface ShareOut {
-  /** 1-based position, matching `custodians`. */
-  index: number;
-  encoding: 'clear' | 'x25519' | 'rsa-oaep-sha256' | 'scrypt';
-  /** Clear: base64 of the share. Encrypted: `<encoding>:<base64>` (docs/ceremony.md, "Share formats"). */
-  share: string;
-}
+export type { ShareOut } from '../ceremony/share-io.js';
 
 export interface SharesIssued {
   shares: ShareOut[];
@@ -120,7 +115,7 @@ export class Ceremony {
       try {
         const record = newRecord(shares, opts.threshold, 1);
         // Sealed to the custodians before anything commits: a failure here leaves the module empty.
-        const issued = await issue(shares, custodians);
+        const issued = await issueShares(shares, custodians);
         await c.initialize(master, { name: opts.admin.name, password: opts.admin.password }, () =>
           c.vault.putSystemRecord(RECORD, JSON.stringify(record)),
         );
@@ -219,7 +214,7 @@ export class Ceremony {
       const shares = await splitMasterKey(master, r.target.shares, r.target.threshold);
       try {
         const next = newRecord(shares, r.target.threshold, rec.epoch + 1);
-        const issued = await issue(shares, custodians);
+        const issued = await issueShares(shares, custodians);
         c.guardStore(() =>
           c.vault.transaction(() => {
             c.vault.putSystemRecord(RECORD, JSON.stringify(next));
@@ -252,7 +247,7 @@ export class Ceremony {
       const shares = await splitMasterKey(master, full.shares, full.threshold);
       try {
         const next = newRecord(shares, full.threshold, (rec?.epoch ?? 0) + 1);
-        const issued = await issue(shares, custodians);
+        const issued = await issueShares(shares, custodians);
         c.guardStore(() =>
           c.vault.rotateMasterKey(master, () => {
             c.vault.putSystemRecord(RECORD, JSON.stringify(next));
@@ -290,7 +285,7 @@ export class Ceremony {
 
   /** Checks one share against the current checks and adds it (a duplicate counts once). */
   #accept(kind: 'unseal' | 'rekey', rec: CeremonyRecord, input: unknown): Progress {
-    const share = decodeShare(input);
+    const share = decodeShare(input, 'coffer unseal --identity / passphrase');
     const check = shareCheck(share);
     if (findCheck(rec.checks, check) < 0) {
       share.destroy();
@@ -385,37 +380,3 @@ function newRecord(shares: readonly SecretBytes[], threshold: number, epoch: num
   return { version: 1, shares: shares.length, threshold, checks: shares.map(shareCheck), epoch, createdAt: now() };
 }
 
-/** Serialises each share once for output: clear base64, or sealed to its custodian. */
-async function issue(shares: readonly SecretBytes[], custodians: readonly (CustodianKey | undefined)[]): Promise<ShareOut[]> {
-  const out: ShareOut[] = [];
-  for (const [i, share] of shares.entries()) {
-    const c = custodians[i];
-    if (!c) {
-      out.push({ index: i + 1, encoding: 'clear', share: share.insecureBytes().toString('base64') });
-      continue;
-    }
-    const sealed = await sealShareFor(c, share);
-    out.push({ index: i + 1, encoding: sealed.slice(0, sealed.indexOf(':')) as ShareOut['encoding'], share: sealed });
-  }
-  return out;
-}
-
-const B64 = /^[A-Za-z0-9+/]+={0,2}$/;
-
-/** A clear share as base64 text or bytes; an encrypted one is refused with a hint (custodians decrypt first). */
-function decodeShare(input: unknown): SecretBytes {
-  if (input instanceof Uint8Array) {
-    if (input.length !== SHARE_BYTES) throw new HsmError('SHARE_INVALID', `a share is ${SHARE_BYTES} bytes`);
-    return SecretBytes.from(input);
-  }
-  if (typeof input !== 'string') throw new HsmError('ARGUMENTS_BAD', 'share must be base64 text');
-  const text = input.trim();
-  if (/^[a-z0-9-]+:/.test(text)) throw new HsmError('SHARE_INVALID', 'this share is encrypted to its custodian: decrypt it first (coffer unseal --identity / passphrase)');
-  if (!B64.test(text) || text.length > 64) throw new HsmError('SHARE_INVALID', 'a share is base64 text');
-  const raw = Buffer.from(text, 'base64');
-  if (raw.length !== SHARE_BYTES) {
-    raw.fill(0);
-    throw new HsmError('SHARE_INVALID', `a share is ${SHARE_BYTES} bytes`);
-  }
-  return SecretBytes.adopt(raw);
-}
