@@ -32,6 +32,8 @@ export class Hsm {
   readonly createUser: Accounts['createUser'];
   readonly listUsers: Accounts['listUsers'];
   readonly deleteUser: Accounts['deleteUser'];
+  readonly deletePartition: Accounts['deletePartition'];
+  readonly changeUserRole: Accounts['changeUserRole'];
   readonly unlockUser: Accounts['unlockUser'];
   readonly changePassword: Accounts['changePassword'];
   readonly listAudit: Accounts['listAudit'];
@@ -150,6 +152,8 @@ export class Hsm {
     this.createUser = accounts.createUser.bind(accounts);
     this.listUsers = accounts.listUsers.bind(accounts);
     this.deleteUser = accounts.deleteUser.bind(accounts);
+    this.deletePartition = accounts.deletePartition.bind(accounts);
+    this.changeUserRole = accounts.changeUserRole.bind(accounts);
     this.unlockUser = accounts.unlockUser.bind(accounts);
     this.changePassword = accounts.changePassword.bind(accounts);
     this.listAudit = accounts.listAudit.bind(accounts);

@@ -14,6 +14,8 @@ export class Accounts {
     registerQuorumExecutor(core, 'partition.create', (s, op) => this.#createPartition(s, this.#checkPartition(op as unknown as PartitionInput)));
     registerQuorumExecutor(core, 'user.create', (s, op, sealed) => this.#putNewUser(s, this.#checkNewUser(s, op as unknown as NewUser), sealed.passwordHash!));
     registerQuorumExecutor(core, 'user.delete', (s, op) => this.#deleteUser(s, this.#checkDeletion(s, op.name as string)));
+    registerQuorumExecutor(core, 'partition.delete', (s, op) => this.#deletePartition(s, this.#checkPartitionDeletion(op.name as string)));
+    registerQuorumExecutor(core, 'user.role', (s, op) => this.#changeRole(s, this.#checkRoleChange(s, op as unknown as RoleChange)));
   }
 
 
@@ -91,6 +93,32 @@ export class Accounts {
     return p;
   }
 
+  /**
+   * Deletes a partition and every key in it (admin; quorum-gated as `partition.delete`). A
+   * partition that still has accounts is refused: their deletion is its own, audited decision.
+   */
+  deletePartition(session: string, name: string): void {
+    const s = this.core.session(session, 'admin');
+    const p = this.#checkPartitionDeletion(name);
+    quorumGate(this.core, s, 'partition.delete', { name: p });
+    this.#deletePartition(s, p);
+  }
+
+  #checkPartitionDeletion(name: unknown): string {
+    if (typeof name !== 'string' || !PARTITION.test(name) || !this.core.vault.getPartition(name)) throw new HsmError('PARTITION_NOT_FOUND');
+    if (this.core.vault.listUsers().some((u) => u.partition === name)) throw new HsmError('ACTION_PROHIBITED', 'the partition still has accounts: delete them first');
+    return name;
+  }
+
+  #deletePartition(s: Session, name: string): void {
+    const keys = this.core.vault.countObjects(name);
+    this.core.vault.transaction(() => {
+      this.core.vault.deletePartition(name);
+      this.core.vault.appendAudit({ actor: s.user, op: 'partition.delete', target: name, outcome: 'ok', detail: `${keys} objects destroyed` });
+    });
+    this.core.aliases.delete(name);
+  }
+
   listPartitions(session: string): PartitionRecord[] {
     const s = this.core.session(session);
     // The system partition (module/audit-trail.ts) holds the module's own keys: nobody's tenant.
@@ -163,6 +191,40 @@ export class Accounts {
     this.core.sessions.closeUser(u.name);
   }
 
+  /**
+   * Changes an account's role (admin; quorum-gated as `user.role`). Its sessions end at once, so
+   * no session keeps the old role's privileges (attacks.md D-15, D-16).
+   */
+  changeUserRole(session: string, input: RoleChange): void {
+    const s = this.core.session(session, 'admin');
+    const change = this.#checkRoleChange(s, input);
+    quorumGate(this.core, s, 'user.role', { name: change.user.name, role: change.role, ...(change.partition ? { partition: change.partition } : {}) }, change.partition ? { partition: change.partition } : {});
+    this.#changeRole(s, change);
+  }
+
+  #checkRoleChange(s: Session, input: RoleChange): { user: UserRecord; role: Role; partition: string | undefined } {
+    const user = this.core.manageableUser(s, input?.name);
+    if (user.name === s.user) throw new HsmError('ACTION_PROHIBITED', 'an account cannot change its own role');
+    const role = input.role;
+    if (!['admin', 'auditor', 'officer', 'user'].includes(role)) throw new HsmError('ARGUMENTS_BAD', 'role must be admin, auditor, officer or user');
+    const partitionRole = role === 'officer' || role === 'user';
+    const partition = partitionRole ? (input.partition ?? user.partition) : undefined;
+    if (partitionRole && (typeof partition !== 'string' || !PARTITION.test(partition) || !this.core.vault.getPartition(partition))) throw new HsmError('PARTITION_NOT_FOUND');
+    if (!partitionRole && input.partition !== undefined) throw new HsmError('ARGUMENTS_BAD', 'appliance roles belong to no partition');
+    if (role === user.role && partition === user.partition) throw new HsmError('ARGUMENTS_BAD', 'the account already has that role');
+    return { user, role, partition };
+  }
+
+  #changeRole(s: Session, c: { user: UserRecord; role: Role; partition: string | undefined }): void {
+    const { partition: _old, ...rest } = c.user;
+    const next: UserRecord = c.partition ? { ...rest, role: c.role, partition: c.partition } : { ...rest, role: c.role };
+    this.core.vault.transaction(() => {
+      this.core.vault.putUser(next);
+      this.core.vault.appendAudit({ actor: s.user, partition: c.partition ?? c.user.partition, op: 'user.role', target: c.user.name, outcome: 'ok', detail: `${c.user.role} → ${c.role}` });
+    });
+    this.core.sessions.closeUser(c.user.name);
+  }
+
   unlockUser(session: string, name: string): void {
     const s = this.core.session(session, 'admin', 'officer');
     const u = this.core.manageableUser(s, name);
@@ -197,6 +259,13 @@ interface PartitionInput {
   name: string;
   label?: string;
   fipsApprovedOnly?: boolean;
+}
+
+interface RoleChange {
+  name: string;
+  role: Role;
+  /** For officer/user: the partition (default: the account's current one). */
+  partition?: string;
 }
 
 interface NewUser {

@@ -46,4 +46,20 @@ export const PARTITION_ROUTES: RouteDef[] = [
       return { partition };
     },
   },
+  {
+    method: 'DELETE',
+    url: '/v1/partitions/:name',
+    summary: 'Delete a partition and every key in it (admin; refused while it has accounts; quorum-gated when a policy says so)',
+    tags: ['partitions'],
+    auth: 'session',
+    status: 204,
+    schema: {
+      params: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string', minLength: 1, maxLength: 63 } } },
+      response: { 204: { type: 'object', properties: {} } },
+    },
+    async handler({ hsm, session }, req) {
+      hsm.deletePartition(session, (req.params as { name: string }).name);
+      return undefined;
+    },
+  },
 ];

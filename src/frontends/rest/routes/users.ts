@@ -81,6 +81,29 @@ export const USER_ROUTES: RouteDef[] = [
     },
   },
   {
+    method: 'PUT',
+    url: '/v1/users/:name/role',
+    summary: "Change an account's role (admin; ends its sessions; quorum-gated when a policy says so)",
+    tags: ['users'],
+    auth: 'session',
+    status: 204,
+    schema: {
+      params: NAME_PARAMS,
+      body: {
+        type: 'object',
+        required: ['role'],
+        additionalProperties: false,
+        properties: { role: { type: 'string', enum: ['admin', 'auditor', 'officer', 'user'] }, partition: { type: 'string', minLength: 1, maxLength: 63 } },
+      },
+      response: { 204: EMPTY },
+    },
+    async handler({ hsm, session }, req) {
+      const body = req.body as { role: 'admin' | 'auditor' | 'officer' | 'user'; partition?: string };
+      hsm.changeUserRole(session, { name: (req.params as { name: string }).name, role: body.role, ...(body.partition ? { partition: body.partition } : {}) });
+      return undefined;
+    },
+  },
+  {
     method: 'POST',
     url: '/v1/users/:name/unlock',
     summary: 'Unlock an account locked after failed logins',
