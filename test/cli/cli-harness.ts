@@ -77,7 +77,12 @@ export async function startTestServer(): Promise<TestServer> {
     dev: true,
     print: () => {},
   });
-  const token = running.tokens.issue(running.dev!.userSession).token;
+  if (!running.dev) {
+    // A server that came up in the error state (e.g. a stale build manifest) must not be left listening.
+    await running.close();
+    throw new Error(`the dev server did not set up: ${running.hsm.status().error ?? running.hsm.status().state}`);
+  }
+  const token = running.tokens.issue(running.dev.userSession).token;
   const env = { COFFER_ADDR: running.address, COFFER_TOKEN: token, XDG_CONFIG_HOME: join(dir, 'config') };
   return {
     running,

@@ -1,4 +1,4 @@
-// `coffer user list|create|delete|unlock|passwd`: accounts. Passwords are typed at a hidden
+// `coffer user list|create|delete|role|unlock|passwd`: accounts. Passwords are typed at a hidden
 // prompt (twice, to catch typos) or piped with --password-stdin; never given as an option.
 
 import { optBool, optString, requireString, UsageError } from '../args.js';
@@ -89,6 +89,27 @@ export const USER_COMMANDS: CommandDef[] = [
       const name = nameArg(ctx);
       await ctx.client.request('POST', `/v1/users/${encodeURIComponent(name)}/unlock`, { body: {} });
       ctx.print({ unlocked: name }, `Unlocked account ${name}.`);
+      return EXIT.OK;
+    },
+  },
+  {
+    noun: 'user',
+    verb: 'role',
+    summary: "change an account's role (admin; its sessions end; may need quorum approval)",
+    synopsis: '<name> --role admin|auditor|officer|user [--partition P]',
+    options: [
+      { name: 'role', kind: 'string', value: 'ROLE', help: 'admin, auditor, officer or user' },
+      { name: 'partition', kind: 'string', value: 'P', help: 'for officer/user: the partition (default: the current one)' },
+    ],
+    positionals: [1, 1],
+    examples: ['coffer user role alice --role officer'],
+    async run(ctx) {
+      const name = nameArg(ctx);
+      const body: Record<string, unknown> = { role: requireString(ctx.args, 'role') };
+      const partition = optString(ctx.args, 'partition');
+      if (partition !== undefined) body.partition = partition;
+      await ctx.client.request('PUT', `/v1/users/${encodeURIComponent(name)}/role`, { body });
+      ctx.print({ name, role: body.role }, `Account ${name} is now ${String(body.role)}; its sessions have ended.`);
       return EXIT.OK;
     },
   },
