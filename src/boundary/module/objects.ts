@@ -58,7 +58,7 @@ export class Objects {
           facts = kt.facts(m);
         }
       } else if (cls === 'certificate') {
-        if (!tpl.certificate || tpl.certificate[0] !== 0x30) throw new HsmError('TEMPLATE_INCOMPLETE', 'certificate (DER) is required');
+        if (tpl.certificate?.[0] !== 0x30) throw new HsmError('TEMPLATE_INCOMPLETE', 'certificate (DER) is required');
         publicData = Uint8Array.from(tpl.certificate);
       } else if (cls === 'data') {
         secret = SecretBytes.from(tpl.value ?? new Uint8Array(0));
