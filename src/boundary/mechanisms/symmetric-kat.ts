@@ -21,6 +21,6 @@ export function expectKat(name: string, actual: Answer, expected: Answer): void 
 
 /** Calls an optional implementation function that a descriptor must have; its absence is our bug. */
 export function required<T>(fn: T | undefined, what: string): T {
-  if (fn === undefined) throw new TypeError(`${what} is not implemented`);
+  if (fn === undefined) throw new TypeError(`${what} is missing from its descriptor`);
   return fn;
 }
