@@ -6,6 +6,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject 
 import { SecretBytes } from '../secret.js';
 import { auditKeyId, CHECKPOINT_OP, checkpointEvent } from '../store/audit-checkpoint.js';
 import type { AuditEvent, AuditRecord, Vault } from '../store/types.js';
+import { newAttributes } from '../policy/validator.js';
 import type { Attributes, StoredObject } from '../types.js';
 
 /**
@@ -21,34 +22,16 @@ export function isSystemPartition(name: string | undefined): boolean {
   return name === SYSTEM_PARTITION;
 }
 
+/** The audit key's attributes, made by the one validator like any generated key's (policy/validator.ts). */
 const AUDIT_KEY_ATTRS: Attributes = {
-  class: 'private-key',
-  keyType: 'ec-edwards',
+  ...newAttributes(
+    'generate',
+    { label: 'audit checkpoint signing key', sign: true, modifiable: false, copyable: false, destroyable: false },
+    'private-key',
+    'ec-edwards',
+    { local: true },
+  ),
   curve: 'Ed25519',
-  label: 'audit checkpoint signing key',
-  id: new Uint8Array(0),
-  token: true,
-  private: true,
-  modifiable: false,
-  copyable: false,
-  destroyable: false,
-  sign: true,
-  verify: false,
-  encrypt: false,
-  decrypt: false,
-  wrap: false,
-  unwrap: false,
-  derive: false,
-  encapsulate: false,
-  decapsulate: false,
-  sensitive: true,
-  extractable: false,
-  alwaysSensitive: true,
-  neverExtractable: true,
-  local: true,
-  trusted: false,
-  wrapWithTrusted: false,
-  auditUse: false,
 };
 
 export class AuditTrail {
