@@ -1,0 +1,146 @@
+// /v1/payments/… over a real socket: shared payment vectors through REST (KCV, PIN translation,
+// ISO 9797-1 MACs, ARQC/ARPC), the usage rule (C-07) and the PCI format rule (C-03) as HTTP errors,
+// and schema refusals for malformed hex, PANs and unknown fields.
+
+import assert from 'node:assert/strict';
+import { createCipheriv } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import { buildPinBlock } from '../../src/boundary/mechanisms/payment/pin-block.js';
+import { SecretBytes } from '../../src/boundary/secret.js';
+import { loadPaymentVectors, type PaymentVectors, s } from '../payment/vectors.js';
+import { expectError, type RestFixture, restFixture } from './rest-fixture.js';
+
+let f: RestFixture;
+let V: PaymentVectors;
+before(async () => {
+  f = await restFixture();
+  V = loadPaymentVectors() as PaymentVectors;
+});
+after(async () => {
+  await f.close();
+});
+
+const ZPK_A = '0123456789ABCDEFFEDCBA9876543210';
+const ZPK_B = '89ABCDEF0123456776543210FEDCBA98';
+
+async function payKey(hexKey: string, keyUsage: string): Promise<string> {
+  const keyType = hexKey.length === 48 ? 'des3' : 'des2';
+  const r = await f.call<{ key: { uid: string } }>('POST', '/v1/keys/import', f.user, {
+    template: { class: 'secret-key', keyType, value: Buffer.from(hexKey, 'hex').toString('base64'), keyUsage },
+  });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return r.body.key.uid;
+}
+
+/** What a terminal does outside the HSM: TDES-ECB of a clear ISO block under a known test key. */
+function terminalBlock(keyHex: string, pin: string, pan: string): string {
+  const clear = buildPinBlock('ISO0', SecretBytes.from(Uint8Array.from([...pin].map(Number))), pan);
+  const c = createCipheriv('des-ede-ecb', Buffer.from(keyHex, 'hex'), null).setAutoPadding(false);
+  return Buffer.concat([c.update(clear), c.final()]).toString('hex').toUpperCase();
+}
+
+test('KCV over REST: kcv_tdes vectors; a full block is refused (C-09)', async () => {
+  for (const [i, v] of V.kcv_tdes.entries()) {
+    const k = s(v.inputs.key);
+    if (k.length !== 32 && k.length !== 48) continue;
+    if (k.slice(0, 16) === k.slice(16, 32)) continue; // KA = KB keys are refused at creation (docs/payment.md)
+    const uid = await payKey(k, 'K0');
+    const exp = String(v.expected.kcv);
+    const r = await f.call<{ kcv: string }>('POST', '/v1/payments/kcv', f.user, { key: uid, length: exp.length / 2 });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.kcv, exp, `payment:kcv_tdes:${i}`);
+  }
+  const k = await payKey(ZPK_A, 'P0');
+  expectError(await f.call('POST', '/v1/payments/kcv', f.user, { key: k, length: 8 }), 400, 'ARGUMENTS_BAD', 'C-09: the schema stops a full block');
+});
+
+test('PIN translation over REST: pin_translate vectors, C-03 and C-07 as HTTP errors', async () => {
+  for (const [i, v] of V.pin_translate.entries()) {
+    const x = v.inputs;
+    const inKey = await payKey(s(x.in_key), 'P0');
+    const outKey = await payKey(s(x.out_key), 'P0');
+    const r = await f.call<{ pinBlock: string }>('POST', '/v1/payments/pin/translate', f.user, {
+      in: { key: inKey, format: s(x.in_format), pinBlock: s(x.in_block), pan: s(x.pan) },
+      outKey,
+      outFormat: s(x.out_format),
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.pinBlock, v.expected.out_block, `payment:pin_translate:${i} over REST`);
+  }
+  const a = await payKey(ZPK_A, 'P0');
+  const b = await payKey(ZPK_B, 'P0');
+  const pan = '4012345678909';
+  const block = terminalBlock(ZPK_A, '1234', pan);
+  const ok = await f.call<{ pinBlock: string }>('POST', '/v1/payments/pin/translate', f.user, { in: { key: a, format: 'ISO0', pinBlock: block, pan }, outKey: b, outFormat: 'ISO0' });
+  assert.equal(ok.body.pinBlock, terminalBlock(ZPK_B, '1234', pan));
+  expectError(
+    await f.call('POST', '/v1/payments/pin/translate', f.user, { in: { key: a, format: 'ISO0', pinBlock: block, pan }, outKey: b, outFormat: 'ISO1' }),
+    400,
+    'MECHANISM_PARAM_INVALID',
+    'C-03: PAN-bound format to ISO 1',
+  );
+  const mac = await payKey('1C1C1C1C1C1C1C1C0123456789ABCDEF', 'M3');
+  expectError(
+    await f.call('POST', '/v1/payments/pin/translate', f.user, { in: { key: a, format: 'ISO0', pinBlock: block, pan }, outKey: mac, outFormat: 'ISO0' }),
+    403,
+    'KEY_FUNCTION_NOT_PERMITTED',
+    'C-07: a MAC key never encrypts PINs',
+  );
+  expectError(await f.call('POST', '/v1/payments/pin/translate', f.user, { in: { key: a, format: 'ISO0', pinBlock: 'XYZ1', pan }, outKey: b, outFormat: 'ISO0' }), 400, 'ARGUMENTS_BAD', 'not hex');
+  expectError(await f.call('POST', '/v1/payments/pin/translate', f.user, { in: { key: a, format: 'ISO0', pinBlock: block, pan: '12ab' }, outKey: b, outFormat: 'ISO0' }), 400, 'ARGUMENTS_BAD', 'bad PAN');
+  expectError(await f.call('POST', '/v1/payments/pin/translate', f.user, { in: { key: a, format: 'ISO0', pinBlock: block, pan, pin: '1234' }, outKey: b, outFormat: 'ISO0' }), 400, 'ARGUMENTS_BAD', 'no clear PIN field exists');
+});
+
+test('ISO 9797-1 MACs over REST: iso9797_mac_alg3 vectors generate and verify; a flipped MAC is not valid', async () => {
+  let n = 0;
+  for (const [i, v] of V.iso9797_mac_alg3.entries()) {
+    const x = v.inputs;
+    const k = s(x.key);
+    if (k.length !== 32 || k.slice(0, 16) === k.slice(16)) continue;
+    const padding = Number(x.padding);
+    const uid = await payKey(k, 'M3');
+    const data = s(x.data);
+    const exp = String(v.expected.mac);
+    const r = await f.call<{ mac: string }>('POST', '/v1/payments/mac', f.user, { key: uid, algorithm: 3, padding, data, length: exp.length / 2 });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.mac, exp, `payment:iso9797_mac_alg3:${i} over REST`);
+    const ok = await f.call('POST', '/v1/payments/mac/verify', f.user, { key: uid, algorithm: 3, padding, data, mac: exp });
+    assert.deepEqual(ok.body, { valid: true });
+    const bad = `${exp.slice(0, -1)}${exp.endsWith('0') ? '1' : '0'}`;
+    const no = await f.call('POST', '/v1/payments/mac/verify', f.user, { key: uid, algorithm: 3, padding, data, mac: bad });
+    assert.deepEqual(no.body, { valid: false });
+    n++;
+  }
+  assert.ok(n >= 1, 'at least one alg-3 vector ran over REST');
+});
+
+test('ARQC over REST: an emv_arqc vector verifies and yields an ARPC; a wrong cryptogram gets none (C-12)', async () => {
+  const v = V.emv_arqc.find((x) => x.inputs.session_key_derivation === 'common(ATC)' && x.inputs.issuer_mk === '0123456789ABCDEFFEDCBA9876543210');
+  assert.ok(v, 'an option-A common(ATC) vector exists');
+  const x = v.inputs;
+  const imk = await payKey(s(x.issuer_mk), 'E0');
+  const body = {
+    key: imk,
+    pan: s(x.pan),
+    psn: s(x.psn),
+    derivation: x.icc_mk_derivation === 'option_b' ? 'B' : 'A',
+    sessionKey: { method: 'common', r: `${s(x.atc)}000000000000` },
+    data: s(x.data),
+    padding: x.padding === 'visa' ? 'visa' : 'emv',
+    arqc: s(v.expected.arqc),
+    arpc: { method: 1, arc: '3030' },
+  };
+  const r = await f.call<{ valid: boolean; arpc?: string }>('POST', '/v1/payments/emv/arqc/verify', f.user, body);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.valid, true);
+  assert.match(r.body.arpc ?? '', /^[0-9A-F]{16}$/);
+  const wrong = `${body.arqc.slice(0, -1)}${body.arqc.endsWith('0') ? '1' : '0'}`;
+  const no = await f.call('POST', '/v1/payments/emv/arqc/verify', f.user, { ...body, arqc: wrong });
+  assert.deepEqual(no.body, { valid: false });
+});
+
+test('Decimalisation tables over REST are officer-only (C-01)', async () => {
+  expectError(await f.call('POST', '/v1/payments/decimalisation-tables', f.user, { name: 'd1', table: '0123456789012345' }), 403, 'USER_TYPE_INVALID', 'C-01: a user');
+  const r = await f.call('POST', '/v1/payments/decimalisation-tables', f.officer, { name: 'd1', table: '0123456789012345' });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+});
