@@ -9,7 +9,7 @@ import { loadSymmetricKey } from '../../src/boundary/keytypes/symmetric.js';
 import { aesInitialKey, aesTransactionKey, aesWorkingKey } from '../../src/boundary/mechanisms/payment/dukpt-aes.js';
 import { tdesIpek, tdesWorkingKey } from '../../src/boundary/mechanisms/payment/dukpt-tdes.js';
 import type { LoadedKey } from '../../src/boundary/types.js';
-import { loadPaymentVectors, s } from './vectors.js';
+import { loadPaymentVectors, type PaymentVectors, s } from './vectors.js';
 
 const H = (x: string): Buffer => Buffer.from(x, 'hex');
 const hex = (k: LoadedKey): string => {
@@ -17,11 +17,11 @@ const hex = (k: LoadedKey): string => {
   assert.ok(b);
   return b.toString('hex').toUpperCase();
 };
-const V = loadPaymentVectors();
+const V: PaymentVectors = loadPaymentVectors() ?? assert.fail('payment vectors missing');
 
 test('TDES DUKPT: IPEK, transaction key, PIN key and data-request key (dukpt_tdes)', () => {
-  assert.ok(V && V.dukpt_tdes && V.dukpt_tdes.length === 14);
-  for (const [i, v] of V.dukpt_tdes.entries()) {
+  assert.equal(V.dukpt_tdes?.length, 14);
+  for (const [i, v] of (V.dukpt_tdes ?? []).entries()) {
     const bdk = loadSymmetricKey('des2', H(s(v.inputs.bdk)));
     const ksn = s(v.inputs.ksn);
     assert.equal(hex(tdesIpek(bdk, ksn)), v.expected.ipek, `payment:dukpt_tdes:${i} ipek`);
@@ -32,7 +32,7 @@ test('TDES DUKPT: IPEK, transaction key, PIN key and data-request key (dukpt_tde
 });
 
 test('AES DUKPT: initial key, transaction key and working keys (dukpt_aes)', () => {
-  assert.ok(V && V.dukpt_aes && V.dukpt_aes.length === 12);
+  assert.equal(V.dukpt_aes?.length, 12);
   const working = [
     ['pin_key_aes128', 'pin', 'aes128'],
     ['pin_key_aes256', 'pin', 'aes256'],
@@ -42,7 +42,7 @@ test('AES DUKPT: initial key, transaction key and working keys (dukpt_aes)', () 
     ['data_aes256_key', 'data-encrypt', 'aes256'],
   ] as const;
   let checked = 0;
-  for (const [i, v] of V.dukpt_aes.entries()) {
+  for (const [i, v] of (V.dukpt_aes ?? []).entries()) {
     const bdk = loadSymmetricKey('aes', H(s(v.inputs.bdk)));
     const ksn = s(v.inputs.ksn);
     assert.equal(hex(aesInitialKey(bdk, ksn)), v.expected.initial_key, `payment:dukpt_aes:${i} initial_key`);
