@@ -4,6 +4,7 @@
 // E-01, E-02, E-11), and a failed integrity test is also a tamper signal (issue 4).
 
 import { ALL_MECHANISMS } from '../mechanisms/registry.js';
+import { TR31_SELF_TESTS } from '../mechanisms/payment/tr31-self-test.js';
 import { checkSoftwareIntegrity, type IntegrityResult } from './integrity.js';
 import { cachedProcessSelfTests, type ModuleCore, now, runAllSelfTests } from './core.js';
 
@@ -16,7 +17,24 @@ export interface SelfTestResult {
 }
 
 /** The names a test may pass as forceSelfTestFailure besides a mechanism name. */
-export const NAMED_SELF_TESTS = ['software-integrity', 'random-health'] as const;
+export const NAMED_SELF_TESTS: readonly string[] = ['software-integrity', 'random-health', ...TR31_SELF_TESTS.map((t) => t.name)];
+
+/** Known-answer tests of primitives that are no mechanism descriptor (the TR-31 key block versions). */
+const PRIMITIVE_SELF_TESTS = [...TR31_SELF_TESTS];
+
+async function runKnownAnswerTests(forceFailure: string | undefined): Promise<SelfTestResult> {
+  const r = await runAllSelfTests(forceFailure);
+  for (const t of PRIMITIVE_SELF_TESTS) {
+    try {
+      if (forceFailure === t.name) throw new Error('forced failure');
+      t.run();
+      r.passed++;
+    } catch {
+      r.failed.push(t.name);
+    }
+  }
+  return r;
+}
 
 function integrity(core: ModuleCore, forceFailure: string | undefined): IntegrityResult | undefined {
   if (forceFailure === 'software-integrity') return { ok: false, missing: false, detail: 'software-integrity: forced failure (test switch)' };
@@ -26,12 +44,12 @@ function integrity(core: ModuleCore, forceFailure: string | undefined): Integrit
 
 export async function runModuleSelfTests(core: ModuleCore, forceFailure: string | undefined, onDemand: boolean): Promise<SelfTestResult> {
   // A switch naming no test would silently test nothing: that is a bug in the test that set it.
-  if (forceFailure !== undefined && !(NAMED_SELF_TESTS as readonly string[]).includes(forceFailure) && !ALL_MECHANISMS.some((m) => m.name === forceFailure)) {
+  if (forceFailure !== undefined && !NAMED_SELF_TESTS.includes(forceFailure) && !ALL_MECHANISMS.some((m) => m.name === forceFailure)) {
     throw new TypeError(`forceSelfTestFailure: no self-test named ${forceFailure}`);
   }
   // The known-answer tests run once per process before the first module serves; modules opened
   // later reuse the result. On demand, or with a forced failure (tests only), they run afresh.
-  const kat = forceFailure === undefined && !onDemand ? await cachedProcessSelfTests(() => runAllSelfTests(undefined)) : await runAllSelfTests(forceFailure);
+  const kat = forceFailure === undefined && !onDemand ? await cachedProcessSelfTests(() => runKnownAnswerTests(undefined)) : await runKnownAnswerTests(forceFailure);
   const result: SelfTestResult = { passed: kat.passed, failed: [...kat.failed], at: now() };
   const warnings: string[] = [];
   const integ = integrity(core, forceFailure);
