@@ -1,0 +1,207 @@
+// `npm run bench:kms`: the AWS-KMS endpoint's requests/s through the real @aws-sdk/client-kms
+// with 16 concurrent callers (GenerateDataKey AES_256, Encrypt 1 KiB, Sign ECC_NIST_P256 RAW),
+// each beside the REST API's rate for the same operation on the same key and server. The server
+// is a child process (bench/rest-server.ts: startServer in dev mode, as `coffer server --dev`,
+// in-memory store, rate limit off) so its CPU is measured apart from the load generator's. A
+// failed request aborts the run. `--quick`: 1 s rows; `--seconds N`; `--profile`: V8 CPU
+// profile of the server's main thread during each KMS operation, summarised by area.
+
+import '../src/server/thread-pool.js'; // first: the same thread-pool sizing as the server
+import { Agent } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { CreateKeyCommand, DecryptCommand, EncryptCommand, GenerateDataKeyCommand, KMSClient, SignCommand, VerifyCommand } from '@aws-sdk/client-kms';
+import { type ServerChild, startServerChild } from './rest-child.js';
+import { readProfile, summariseProfile } from './rest-profile.js';
+
+const CALLERS = 16;
+const quick = process.argv.includes('--quick');
+const secondsArg = process.argv.indexOf('--seconds');
+const SECONDS = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : quick ? 1 : 10;
+const PROFILE = process.argv.includes('--profile');
+const WARM_UP_SECONDS = quick ? 0.5 : 2;
+
+const MESSAGE = new Uint8Array(64).fill(0x61); // as the REST and boundary sign rows
+const BLOCK_1K = new Uint8Array(1024).fill(0x63);
+
+interface Drive {
+  requestsPerSecond: number;
+  /** Latency percentiles in milliseconds, request sent to answer parsed, at the caller. */
+  p50: number;
+  p99: number;
+  /** CPU seconds per second of this process (the SDK or fetch callers) during the row. */
+  clientCpu: number;
+}
+
+interface Row extends Drive {
+  operation: string;
+  api: 'KMS (SDK)' | 'REST';
+  serverElu: number;
+  serverCpu: number;
+  serverMainCpu: number;
+}
+
+/** `callers` concurrent loops of `op` for `seconds`; any failure aborts (such figures mean nothing). */
+async function drive(seconds: number, callers: number, op: () => Promise<unknown>): Promise<Drive> {
+  const latencies: number[] = [];
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  const deadline = start + seconds * 1000;
+  const loop = async (): Promise<void> => {
+    while (performance.now() < deadline) {
+      const t0 = performance.now();
+      await op();
+      latencies.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: callers }, loop));
+  const elapsed = (performance.now() - start) / 1000;
+  const used = process.cpuUsage(cpu);
+  latencies.sort((a, b) => a - b);
+  return { requestsPerSecond: latencies.length / elapsed, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), clientCpu: (used.user + used.system) / 1e6 / elapsed };
+}
+
+/** Nearest-rank percentile of sorted values. */
+function percentile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+}
+
+async function rest(server: ServerChild, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+  const init: RequestInit = { method, headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' } };
+  if (body !== undefined) init.body = JSON.stringify(body);
+  const res = await fetch(`${server.address}${path}`, init);
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+interface Case {
+  operation: string;
+  kms: () => Promise<unknown>;
+  /** The same operation on the same key over REST, where REST has it. */
+  rest?: () => Promise<unknown>;
+}
+
+/** Creates the keys through KMS, proves each operation round-trips once, and returns the cases. */
+async function setUp(server: ServerChild, kms: KMSClient): Promise<Case[]> {
+  const aes = (await kms.send(new CreateKeyCommand({ Description: 'bench aes' }))).KeyMetadata!.KeyId!;
+  const p256 = (await kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' }))).KeyMetadata!.KeyId!;
+
+  const dk = await kms.send(new GenerateDataKeyCommand({ KeyId: aes, KeySpec: 'AES_256' }));
+  const back = await kms.send(new DecryptCommand({ CiphertextBlob: dk.CiphertextBlob }));
+  if (Buffer.compare(Buffer.from(back.Plaintext!), Buffer.from(dk.Plaintext!)) !== 0) throw new Error('set-up: the data key did not unwrap');
+  const enc = await kms.send(new EncryptCommand({ KeyId: aes, Plaintext: BLOCK_1K }));
+  const dec = await kms.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob }));
+  if (Buffer.compare(Buffer.from(dec.Plaintext!), BLOCK_1K) !== 0) throw new Error('set-up: Encrypt/Decrypt did not round-trip');
+  const sig = await kms.send(new SignCommand({ KeyId: p256, Message: MESSAGE, MessageType: 'RAW', SigningAlgorithm: 'ECDSA_SHA_256' }));
+  const ok = await kms.send(new VerifyCommand({ KeyId: p256, Message: MESSAGE, MessageType: 'RAW', SigningAlgorithm: 'ECDSA_SHA_256', Signature: sig.Signature }));
+  if (ok.SignatureValid !== true) throw new Error('set-up: the signature did not verify');
+
+  // REST on the very same keys (one object model): the KMS KeyId is the Coffer uid.
+  const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
+  const signBody = { mechanism: 'ECDSA-SHA256', data: b64(MESSAGE) };
+  const encryptBody = { mechanism: 'AES-GCM', plaintext: b64(BLOCK_1K) };
+  const restSign = () => rest(server, 'POST', `/v1/keys/${p256}/sign`, signBody);
+  const restEncrypt = () => rest(server, 'POST', `/v1/keys/${aes}/encrypt`, encryptBody);
+  await restSign();
+  await restEncrypt();
+
+  return [
+    { operation: 'GenerateDataKey AES_256', kms: () => kms.send(new GenerateDataKeyCommand({ KeyId: aes, KeySpec: 'AES_256' })) },
+    { operation: 'Encrypt 1 KiB (AES-256-GCM)', kms: () => kms.send(new EncryptCommand({ KeyId: aes, Plaintext: BLOCK_1K })), rest: restEncrypt },
+    { operation: 'Sign ECC_NIST_P256 ECDSA_SHA_256 (64 B RAW)', kms: () => kms.send(new SignCommand({ KeyId: p256, Message: MESSAGE, MessageType: 'RAW', SigningAlgorithm: 'ECDSA_SHA_256' })), rest: restSign },
+  ];
+}
+
+async function measureRow(server: ServerChild, operation: string, api: Row['api'], op: () => Promise<unknown>): Promise<Row> {
+  await drive(WARM_UP_SECONDS, CALLERS, op); // JIT, key cache, sockets
+  await server.stats(); // starts the server's utilisation window
+  const d = await drive(SECONDS, CALLERS, op);
+  const s = await server.stats();
+  process.stderr.write(`  ${api} ${operation}: ${Math.round(d.requestsPerSecond)} req/s, p50 ${d.p50.toFixed(2)} ms, p99 ${d.p99.toFixed(2)} ms\n`);
+  return { operation, api, ...d, serverElu: s.eventLoopUtilization, serverCpu: s.cpu, serverMainCpu: s.mainThreadCpu };
+}
+
+async function profile(server: ServerChild, c: Case): Promise<string[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'coffer-bench-kms-prof-'));
+  try {
+    await server.startProfile();
+    const d = await drive(SECONDS, CALLERS, c.kms);
+    await server.stopProfile(join(dir, 'server.cpuprofile'));
+    return [`profile of KMS ${c.operation} with ${CALLERS} callers (${Math.round(d.requestsPerSecond)} req/s while profiled), V8 CPU profiler on the server child:`, ...summariseProfile(readProfile(dir))];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+function formatTable(rows: readonly Row[]): string {
+  const header = ['operation', 'API', 'req/s', 'p50 ms', 'p99 ms', 'server ELU', 'server CPU (main)', 'main µs/req', 'server CPU µs/req', 'client CPU'];
+  const body = rows.map((r) => [
+    r.operation,
+    r.api,
+    fmt(r.requestsPerSecond),
+    r.p50.toFixed(2),
+    r.p99.toFixed(2),
+    r.serverElu.toFixed(2),
+    `${r.serverCpu.toFixed(2)} (${r.serverMainCpu.toFixed(2)})`,
+    Number.isNaN(r.serverMainCpu) ? '—' : fmt((1e6 * r.serverMainCpu) / r.requestsPerSecond),
+    fmt((1e6 * r.serverCpu) / r.requestsPerSecond),
+    r.clientCpu.toFixed(2),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  if (!(SECONDS > 0)) throw new Error('--seconds wants a positive number');
+  console.log(
+    `KMS benchmark${quick ? ' (--quick)' : ''}: node ${process.version}, ${availableParallelism()} cores; server in a child process ` +
+      `(dev mode, in-memory store, log silent, rate limit off); ${CALLERS} concurrent callers in this process ` +
+      `(@aws-sdk/client-kms with SigV4, or fetch with a bearer token for REST), ${SECONDS} s per row after ${WARM_UP_SECONDS} s warm-up`,
+  );
+  const server = await startServerChild();
+  // One keep-alive socket per caller, as a long-lived application client would hold.
+  const agent = new Agent({ keepAlive: true, maxSockets: CALLERS });
+  let kms: KMSClient | undefined;
+  try {
+    const key = (await rest(server, 'POST', '/v1/access-keys')) as { accessKeyId: string; secretAccessKey: string };
+    kms = new KMSClient({
+      endpoint: server.address,
+      region: 'us-east-1',
+      credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey },
+      maxAttempts: 1, // a refused request must fail the run, not be retried into the figures
+      requestHandler: { httpAgent: agent },
+    });
+    const cases = await setUp(server, kms);
+    const rows: Row[] = [];
+    for (const c of cases) {
+      rows.push(await measureRow(server, c.operation, 'KMS (SDK)', c.kms));
+      if (c.rest) rows.push(await measureRow(server, c.operation, 'REST', c.rest));
+    }
+    const rss = (await server.stats()).rssBytes;
+    console.log(`\n${formatTable(rows)}\n`);
+    console.log('server ELU = event-loop utilisation; server CPU = CPU seconds per second, all threads (main thread in brackets);');
+    console.log('main µs/req and server CPU µs/req = CPU time per request (the figures least moved by other load on the host);');
+    console.log('client CPU = this process (SDK: request building, SigV4 signing, parsing) — it shares the cores with the server');
+    console.log(`server RSS at end: ${(rss / 2 ** 20).toFixed(1)} MiB`);
+    if (PROFILE) for (const c of cases) console.log(`\n${(await profile(server, c)).join('\n')}`);
+    console.log(`load average (1, 5, 15 min): ${loadavg().map((l) => l.toFixed(2)).join(', ')}`);
+  } finally {
+    kms?.destroy();
+    agent.destroy();
+    await server.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
