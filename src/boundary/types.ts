@@ -102,6 +102,12 @@ export interface Template {
   parameterSet?: ParameterSet;
   /** Payment key usage, TR-31 vocabulary (P0, V1, V2, C0, E0, B0, K0, M0–M3, D0). */
   keyUsage?: string;
+  /** TR-31 mode of use (X9.143 Table 8: B, C, D, E, G, N, S, T, V, X, Y); fixed at creation. */
+  modeOfUse?: string;
+  /** TR-31 exportability (X9.143 Table 10): E, S or N; a key block export needs E or S (attacks.md C-10). */
+  exportability?: 'E' | 'N' | 'S';
+  /** TR-31 key version number (two characters, 00 = none). */
+  keyVersionNumber?: string;
   /** Plaintext value: only on create (import in the clear) of secret keys and data objects. */
   value?: Uint8Array;
   /** Public key (SPKI DER for classical keys; raw encoding for post-quantum) on create of a public key. */
@@ -153,6 +159,9 @@ export interface Attributes {
   curve?: Curve;
   parameterSet?: ParameterSet;
   keyUsage?: string;
+  modeOfUse?: string;
+  exportability?: 'E' | 'N' | 'S';
+  keyVersionNumber?: string;
   auditUse: boolean;
 }
 
@@ -234,6 +243,8 @@ export interface PartitionRecord {
   createdAt: string;
   /** Refuse mechanisms that are not FIPS-approved. */
   fipsApprovedOnly: boolean;
+  /** Import TR-31 key blocks of versions A and C (key variant binding); off unless the officer allows it (attacks.md C-10). */
+  tr31LegacyImport?: boolean;
 }
 
 export interface UserRecord {

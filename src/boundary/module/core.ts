@@ -757,7 +757,7 @@ export function checkName(name: unknown): asserts name is string {
 }
 
 /** Generic operations a payment key may reach by the first letter of its TR-31 usage; P, V, C, E, B keys none. */
-const GENERIC_OPS_BY_KEY_USAGE: Record<string, readonly Operation[]> = { M: ['sign', 'verify'], K: ['wrap', 'unwrap'], D: ['encrypt', 'decrypt'] };
+const GENERIC_OPS_BY_KEY_USAGE: Record<string, readonly Operation[]> = { M: ['sign', 'verify'], K: ['wrap', 'unwrap'], D: ['encrypt', 'decrypt'], S: ['sign', 'verify'] };
 
 /** Key state and validity dates: originating uses need an enabled key inside its dates (SP 800-57 §5.3). */
 export function checkKeyUsable(o: StoredObject, op: Operation): void {

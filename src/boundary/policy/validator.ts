@@ -200,7 +200,7 @@ export function newAttributes(op: 'create' | 'generate' | 'unwrap' | 'derive', t
     auditUse: tpl.auditUse ?? false,
   };
   if (keyType !== undefined) attrs.keyType = keyType;
-  for (const k of ['startDate', 'endDate', 'allowedMechanisms', 'wrapTemplate', 'unwrapTemplate', 'deriveTemplate', 'keyUsage'] as const) {
+  for (const k of ['startDate', 'endDate', 'allowedMechanisms', 'wrapTemplate', 'unwrapTemplate', 'deriveTemplate', 'keyUsage', 'modeOfUse', 'exportability', 'keyVersionNumber'] as const) {
     if (tpl[k] !== undefined) (attrs as unknown as Record<string, unknown>)[k] = tpl[k];
   }
   return attrs;
