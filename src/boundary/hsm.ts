@@ -140,6 +140,15 @@ export class Hsm {
   readonly paymentVerifyArqc: Payment['verifyArqc'];
   readonly paymentGenerateMac: Payment['generateMac'];
   readonly paymentVerifyMac: Payment['verifyMac'];
+  /** DUKPT (ANSI X9.24-1 TDES, X9.24-3 AES) from a B0 BDK: PIN translation to a zone key, request MAC verify, request data decrypt. */
+  readonly paymentTranslatePinFromDukpt: Payment['translatePinFromDukpt'];
+  readonly paymentVerifyDukptMac: Payment['verifyDukptMac'];
+  readonly paymentDecryptDukptData: Payment['decryptDukptData'];
+  /** Officer/admin: gives or revokes the issuer / card-production grant of a user account (quorum-gated as user.role). */
+  readonly paymentGrant: Payment['grant'];
+  /** Officer: the persistent per-PAN verification attempt counters (attacks.md C-11, C-13). */
+  readonly paymentResetAttempts: Payment['resetAttempts'];
+  readonly paymentSetAttemptLimit: Payment['setAttemptLimit'];
 
   private constructor(core: ModuleCore) {
     this.#core = core;
@@ -233,6 +242,12 @@ export class Hsm {
     this.paymentVerifyArqc = payment.verifyArqc.bind(payment);
     this.paymentGenerateMac = payment.generateMac.bind(payment);
     this.paymentVerifyMac = payment.verifyMac.bind(payment);
+    this.paymentTranslatePinFromDukpt = payment.translatePinFromDukpt.bind(payment);
+    this.paymentVerifyDukptMac = payment.verifyDukptMac.bind(payment);
+    this.paymentDecryptDukptData = payment.decryptDukptData.bind(payment);
+    this.paymentGrant = payment.grant.bind(payment);
+    this.paymentResetAttempts = payment.resetAttempts.bind(payment);
+    this.paymentSetAttemptLimit = payment.setAttemptLimit.bind(payment);
     const accessKeys = new AccessKeys(core);
     this.createAccessKey = accessKeys.createAccessKey.bind(accessKeys);
     this.listAccessKeys = accessKeys.listAccessKeys.bind(accessKeys);

@@ -257,4 +257,8 @@ export interface UserRecord {
   failedLogins: number;
   locked: boolean;
   createdAt: string;
+  /** Payment grants an officer gave this user account (module/payment.ts): issuer (offset/PVV generation), card-production (CVV/CVC generation). */
+  grants?: PaymentGrant[];
 }
+
+export type PaymentGrant = 'issuer' | 'card-production';

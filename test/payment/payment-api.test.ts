@@ -18,6 +18,9 @@ let t: TestHsm;
 
 before(async () => {
   t = await testHsm();
+  // Generation is reserved to granted accounts (roles.test.ts tests the refusal); alice holds both grants here.
+  t.hsm.paymentGrant(t.officer, { account: 'alice', grant: 'issuer' });
+  t.hsm.paymentGrant(t.officer, { account: 'alice', grant: 'card-production' });
 });
 
 /** The shared vectors, or a loud skip outside CI when they are missing (a failure under CI=true). */

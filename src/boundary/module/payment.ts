@@ -5,6 +5,8 @@
 import { HsmError } from '../errors.js';
 import { cvc3, cvv } from '../mechanisms/payment/card-verification.js';
 import { checkValue } from '../mechanisms/payment/check-value.js';
+import { type AesDukptKeyType, type AesDukptUsage, aesWorkingKey } from '../mechanisms/payment/dukpt-aes.js';
+import { tdesWorkingKey } from '../mechanisms/payment/dukpt-tdes.js';
 import { DecimalisationTables } from '../mechanisms/payment/decimalisation.js';
 import {
   type AcPadding,
@@ -19,16 +21,18 @@ import {
 import { ibm3624Offset, ibm3624Verify } from '../mechanisms/payment/ibm3624.js';
 import { lengthPrefixed, macAlg1 } from '../mechanisms/payment/iso9797-alg1.js';
 import { buildPinBlock, decryptPinBlock, encryptPinBlock, PAN_BOUND, type PinFormat, pinFormat } from '../mechanisms/payment/pin-block.js';
-import { digits } from '../mechanisms/payment/block.js';
+import { digits, TDES_ONLY } from '../mechanisms/payment/block.js';
+import { cipherName, runCipher } from '../mechanisms/block-cipher.js';
 import { visaPvv } from '../mechanisms/payment/visa-pvv.js';
 import { retailMac } from '../mechanisms/iso9797-mac.js';
-import { tagMatches } from '../mechanisms/cmac.js';
+import { cmacTag, tagMatches } from '../mechanisms/cmac.js';
 import type { SecretBytes } from '../secret.js';
 import type { Session } from '../sessions.js';
 import type { AuditEvent } from '../store/types.js';
-import type { LoadedKey } from '../types.js';
+import type { LoadedKey, PaymentGrant, UserRecord } from '../types.js';
 import { bytes, checkKeyUsable, type KeyRef, type ModuleCore, type Resolved } from './core.js';
-import { AttemptLimits } from './payment-limits.js';
+import { type AttemptKind, AttemptLimits } from './payment-limits.js';
+import { quorumGate, registerQuorumExecutor } from './quorum-requests.js';
 
 /** TR-31 key usages each payment function accepts (ANSI X9.143 Table 6). */
 const USAGE = {
@@ -40,7 +44,31 @@ const USAGE = {
   cvc3: ['E6'],
   mac1: ['M0', 'M1'],
   mac3: ['M3'],
+  cmac: ['M6'], // X9.143 Table 6: M6 = ISO/IEC 9797-1:2011 MAC algorithm 5 (CMAC), TDES or AES
+  bdk: ['B0'],
 } as const;
+
+const GRANTS: readonly PaymentGrant[] = ['issuer', 'card-production'];
+
+/** Card verification values: one DES algorithm; the 2-variants fix service code 000, the chip variants 999. */
+const CVV_KINDS = { cvv: undefined, cvv2: '000', icvv: '999', cvc: undefined, cvc2: '000', icvc: '999' } as const;
+type CvvKind = keyof typeof CVV_KINDS;
+
+/** The DUKPT working key each function needs: the X9.24-1 variant (TDES BDK) or the X9.24-3 key usage (AES BDK). */
+const DUKPT_USE = {
+  pin: { tdes: 'pin', aes: 'pin' },
+  mac: { tdes: 'mac-request', aes: 'mac-generate' },
+  data: { tdes: 'data-request', aes: 'data-encrypt' },
+} as const satisfies Record<string, { tdes: string; aes: AesDukptUsage }>;
+
+export interface DukptInput {
+  /** A B0 key: double-length TDES (ANSI X9.24-1) or AES (X9.24-3). */
+  bdk: KeyRef;
+  /** 10 bytes (TDES) or 12 bytes (AES), hex or bytes. */
+  ksn: string | Uint8Array;
+  /** AES DUKPT only: the working key's type (default aes128). */
+  workingKeyType?: AesDukptKeyType;
+}
 
 type PaymentKey = { r: Resolved; key: LoadedKey };
 
@@ -53,9 +81,13 @@ export interface PinInput {
 
 export class Payment {
   readonly #tables = new DecimalisationTables();
-  readonly #limits = new AttemptLimits();
+  readonly #limits: AttemptLimits;
 
-  constructor(private readonly core: ModuleCore) {}
+  constructor(private readonly core: ModuleCore) {
+    this.#limits = new AttemptLimits(core);
+    // A grant changes what an account may do, so it is gated like a role change (user.role, action payment.grant).
+    registerQuorumExecutor(core, 'user.role', (s, op) => this.#applyGrant(s, this.#checkGrant(s, op as unknown as GrantInput)), 'payment.grant');
+  }
 
   /** Step-for-step the guard's checks for a payment key: state, session, object, role, TR-31 usage, state, type. */
   #resolve(s: Session, ref: KeyRef, op: string, usages: readonly string[]): Resolved {
@@ -106,7 +138,7 @@ export class Payment {
   }
 
   /** The per-PAN attempt limit; a refusal is audited like any other (attacks.md §0). */
-  #limitCheck(s: Session, op: string, kind: string, pan: string): void {
+  #limitCheck(s: Session, op: string, kind: AttemptKind, pan: string): void {
     try {
       this.#limits.check(s.partition ?? '', kind, pan);
     } catch (e) {
@@ -114,8 +146,87 @@ export class Payment {
     }
   }
 
+  /** Check, verify and count in one synchronous step, so concurrent attempts cannot slip between the check and the count. */
+  #counted(s: Session, kind: AttemptKind, pan: string, verify: () => boolean): boolean {
+    const partition = s.partition ?? '';
+    this.#limits.check(partition, kind, pan);
+    const ok = verify();
+    this.#limits.record(partition, kind, pan, ok);
+    return ok;
+  }
+
   #user(session: string): Session {
     return this.core.session(session, 'user');
+  }
+
+  /** Generation functions are reserved to accounts holding a grant (issue 7 "Functions"); read from the store each time. */
+  #requireGrant(s: Session, op: string, grant: PaymentGrant): void {
+    const u = this.core.vault.getUser(s.user);
+    if (!u?.grants?.includes(grant)) throw this.core.refused(s, op, undefined, new HsmError('USER_TYPE_INVALID', `needs the ${grant} grant`));
+  }
+
+  /**
+   * Officer (for users of its partition) or admin: gives or takes back the `issuer` or `card-production` grant of a
+   * user account. Quorum-gated as `user.role` (action payment.grant) and audited; stored in the account record.
+   */
+  grant(session: string, input: GrantInput): void {
+    const s = this.core.session(session, 'admin', 'officer');
+    let op: { user: UserRecord; grant: PaymentGrant; revoke: boolean };
+    try {
+      op = this.#checkGrant(s, input);
+    } catch (e) {
+      throw this.core.refused(s, 'payment.grant', undefined, e);
+    }
+    const partition = op.user.partition;
+    quorumGate(this.core, s, 'user.role', { action: 'payment.grant', account: op.user.name, grant: op.grant, revoke: op.revoke }, partition ? { partition } : {});
+    this.#applyGrant(s, op);
+  }
+
+  #checkGrant(s: Session, input: GrantInput): { user: UserRecord; grant: PaymentGrant; revoke: boolean } {
+    const user = this.core.manageableUser(s, input?.account);
+    if (user.role !== 'user') throw new HsmError('ARGUMENTS_BAD', 'payment grants are for user accounts');
+    if (!GRANTS.includes(input.grant)) throw new HsmError('ARGUMENTS_BAD', 'grant is issuer or card-production');
+    if (input.revoke !== undefined && typeof input.revoke !== 'boolean') throw new HsmError('ARGUMENTS_BAD', 'revoke is a boolean');
+    return { user, grant: input.grant, revoke: input.revoke === true };
+  }
+
+  #applyGrant(s: Session, op: { user: UserRecord; grant: PaymentGrant; revoke: boolean }): void {
+    const current = this.core.vault.getUser(op.user.name) ?? op.user;
+    const grants = new Set(current.grants ?? []);
+    if (op.revoke) grants.delete(op.grant);
+    else grants.add(op.grant);
+    const { grants: _old, ...rest } = current;
+    const next: UserRecord = grants.size > 0 ? { ...rest, grants: GRANTS.filter((g) => grants.has(g)) } : rest;
+    this.core.vault.transaction(() => {
+      this.core.vault.putUser(next);
+      this.core.vault.appendAudit({ actor: s.user, partition: current.partition, op: op.revoke ? 'payment.grant.revoke' : 'payment.grant', target: current.name, outcome: 'ok', detail: op.grant });
+    });
+  }
+
+  /** Partition officer: clears a PAN's failed-verification counters (attacks.md C-11, C-13); audited. */
+  resetAttempts(session: string, input: { pan: string; kind?: AttemptKind }): void {
+    const s = this.core.session(session, 'officer');
+    const partition = s.partition;
+    try {
+      if (!partition) throw new HsmError('USER_TYPE_INVALID', 'a partition officer resets counters');
+      this.#limits.reset(partition, digits(input?.pan, 'PAN', 12, 19), input.kind);
+    } catch (e) {
+      throw this.core.refused(s, 'payment.attempts.reset', undefined, e);
+    }
+    this.core.audit({ actor: s.user, partition, op: 'payment.attempts.reset', outcome: 'ok', ...(input.kind ? { detail: input.kind } : {}) });
+  }
+
+  /** Partition officer: how many consecutive failures per PAN a partition allows (1-20, default 5); audited. */
+  setAttemptLimit(session: string, input: { limit: number }): void {
+    const s = this.core.session(session, 'officer');
+    const partition = s.partition;
+    try {
+      if (!partition) throw new HsmError('USER_TYPE_INVALID', 'a partition officer sets the limit');
+      this.#limits.setLimit(partition, input?.limit);
+    } catch (e) {
+      throw this.core.refused(s, 'payment.attempts.limit', undefined, e);
+    }
+    this.core.audit({ actor: s.user, partition, op: 'payment.attempts.limit', outcome: 'ok', detail: String(input.limit) });
   }
 
   /** Decrypts an encrypted PIN block under a P0 key; the clear PIN stays inside as SecretBytes. */
@@ -142,7 +253,7 @@ export class Payment {
   /** Key check value: TDES ECB of zeros, AES CMAC of 16 zeros (X9.24-1:2017); 2-5 bytes, default 3. */
   async keyCheckValue(session: string, input: { key: KeyRef; length?: number }): Promise<Uint8Array> {
     const s = this.#user(session);
-    const all = ['P0', ...USAGE.ibm3624, ...USAGE.pvv, ...USAGE.cvv, ...USAGE.emv, ...USAGE.cvc3, ...USAGE.mac1, ...USAGE.mac3, 'M6', 'K0', 'K1', 'B0', 'D0'];
+    const all = ['P0', ...USAGE.ibm3624, ...USAGE.pvv, ...USAGE.cvv, ...USAGE.emv, ...USAGE.cvc3, ...USAGE.mac1, ...USAGE.mac3, ...USAGE.cmac, 'K0', 'K1', ...USAGE.bdk, 'D0'];
     return this.#run(s, 'payment.kcv', [{ ref: input?.key, usages: all }], (k) => checkValue(k, input.length ?? 3));
   }
 
@@ -152,15 +263,7 @@ export class Payment {
    */
   async translatePin(session: string, input: { in: PinInput; outKey: KeyRef; outFormat: string; outPan?: string }): Promise<Uint8Array> {
     const s = this.#user(session);
-    const inFormat = pinFormat(input?.in?.format);
-    const outFormat = pinFormat(input?.outFormat);
-    try {
-      if (PAN_BOUND.includes(inFormat) && outFormat === 'ISO1') throw new HsmError('MECHANISM_PARAM_INVALID', 'a PAN-bound PIN block never becomes format 1'); // C-03
-      if (input.outPan !== undefined && input.outPan !== input.in.pan) throw new HsmError('MECHANISM_PARAM_INVALID', 'the PAN cannot change in a translation'); // C-04
-      if (PAN_BOUND.includes(outFormat) && input.in.pan === undefined) throw new HsmError('MECHANISM_PARAM_INVALID', 'this format needs the PAN');
-    } catch (e) {
-      throw this.core.refused(s, 'payment.pin.translate', undefined, e);
-    }
+    const { outFormat } = this.#translationRules(s, 'payment.pin.translate', input?.in?.format, input?.outFormat, input?.in?.pan, input?.outPan);
     return this.#run(s, 'payment.pin.translate', [{ ref: input.in.key, usages: USAGE.pin }, { ref: input.outKey, usages: USAGE.pin }], (kin, kout) => {
       const { pin } = Payment.#pin(kin, input.in);
       try {
@@ -174,6 +277,95 @@ export class Payment {
     });
   }
 
+  /** The PCI translation rules, shared by every translation (attacks.md C-03, C-04); a refusal is audited. */
+  #translationRules(s: Session, op: string, inF: unknown, outF: unknown, pan: string | undefined, outPan: string | undefined): { inFormat: PinFormat; outFormat: PinFormat } {
+    try {
+      const inFormat = pinFormat(inF);
+      const outFormat = pinFormat(outF);
+      if (PAN_BOUND.includes(inFormat) && outFormat === 'ISO1') throw new HsmError('MECHANISM_PARAM_INVALID', 'a PAN-bound PIN block never becomes format 1'); // C-03
+      if (outPan !== undefined && outPan !== pan) throw new HsmError('MECHANISM_PARAM_INVALID', 'the PAN cannot change in a translation'); // C-04
+      if (PAN_BOUND.includes(outFormat) && pan === undefined) throw new HsmError('MECHANISM_PARAM_INVALID', 'this format needs the PAN');
+      return { inFormat, outFormat };
+    } catch (e) {
+      throw this.core.refused(s, op, undefined, e);
+    }
+  }
+
+  /** The transaction's working key from a B0 BDK: X9.24-1 TDES for a des2 BDK, X9.24-3 AES for an AES one. Transient. */
+  static #dukptKey(bdk: LoadedKey, d: DukptInput, use: keyof typeof DUKPT_USE): LoadedKey {
+    if (bdk.keyType === 'aes') return aesWorkingKey(bdk, d.ksn, DUKPT_USE[use].aes, d.workingKeyType ?? 'aes128');
+    if (d.workingKeyType !== undefined) throw new HsmError('MECHANISM_PARAM_INVALID', 'workingKeyType is for AES DUKPT only');
+    return tdesWorkingKey(bdk, d.ksn, DUKPT_USE[use].tdes);
+  }
+
+  /**
+   * PIN translation from a terminal's DUKPT PIN block (ANSI X9.24-1 TDES or X9.24-3 AES) to a P0 zone key, under the
+   * same PCI format rules as translatePin. The BDK (B0) and the derived transaction key never leave.
+   */
+  async translatePinFromDukpt(session: string, input: DukptInput & { format: string; pinBlock: Uint8Array; pan?: string; outKey: KeyRef; outFormat: string; outPan?: string }): Promise<Uint8Array> {
+    const s = this.#user(session);
+    const op = 'payment.pin.translate-dukpt';
+    const { inFormat, outFormat } = this.#translationRules(s, op, input?.format, input?.outFormat, input?.pan, input?.outPan);
+    const block = bytes(input.pinBlock, 'pinBlock');
+    return this.#run(s, op, [{ ref: input.bdk, usages: USAGE.bdk }, { ref: input.outKey, usages: USAGE.pin }], (bdk, kout) => {
+      const k = Payment.#dukptKey(bdk, input, 'pin');
+      let pin: SecretBytes | undefined;
+      try {
+        pin = decryptPinBlock(k, inFormat, block, input.pan);
+        const clear = buildPinBlock(outFormat, pin, input.pan);
+        const out = encryptPinBlock(kout, outFormat, clear, input.pan);
+        clear.fill(0);
+        return out;
+      } finally {
+        pin?.destroy();
+        k.secret?.destroy();
+      }
+    });
+  }
+
+  /**
+   * Verifies a terminal's request MAC under its DUKPT MAC key: TDES DUKPT with the X9.19 retail MAC (ISO 9797-1 alg 3,
+   * zero padding) or TDES-CMAC; AES DUKPT with AES-CMAC. 4 bytes up to a block. One answer for every mismatch.
+   */
+  async verifyDukptMac(session: string, input: DukptInput & { data: Uint8Array; mac: Uint8Array; algorithm?: 'x9.19' | 'cmac' }): Promise<boolean> {
+    const s = this.#user(session);
+    const data = bytes(input?.data, 'data');
+    const mac = bytes(input.mac, 'mac');
+    return this.#run(s, 'payment.dukpt.mac.verify', [{ ref: input.bdk, usages: USAGE.bdk }], (bdk) => {
+      const alg = input.algorithm ?? (bdk.keyType === 'aes' ? 'cmac' : 'x9.19');
+      if (alg !== 'x9.19' && alg !== 'cmac') throw new HsmError('MECHANISM_PARAM_INVALID', 'algorithm is x9.19 or cmac');
+      if (alg === 'x9.19' && bdk.keyType === 'aes') throw new HsmError('MECHANISM_PARAM_INVALID', 'AES DUKPT MACs are AES-CMAC');
+      const k = Payment.#dukptKey(bdk, input, 'mac');
+      try {
+        const bs = k.keyType === 'aes' ? 16 : 8;
+        if (mac.length < 4 || mac.length > bs) return false;
+        const full = alg === 'cmac' ? cmacTag(k, k.keyType === 'aes' ? ['aes'] : TDES_ONLY, bs, data) : retailMac(k, data, 1);
+        return tagMatches(full.subarray(0, mac.length), mac);
+      } finally {
+        k.secret?.destroy();
+      }
+    });
+  }
+
+  /** Decrypts a terminal's request data under its DUKPT data key (CBC, no padding; IV default zeros). */
+  async decryptDukptData(session: string, input: DukptInput & { data: Uint8Array; iv?: Uint8Array }): Promise<Uint8Array> {
+    const s = this.#user(session);
+    const data = bytes(input?.data, 'data');
+    const iv = input.iv === undefined ? undefined : bytes(input.iv, 'iv');
+    return this.#run(s, 'payment.dukpt.data.decrypt', [{ ref: input.bdk, usages: USAGE.bdk }], (bdk) => {
+      const k = Payment.#dukptKey(bdk, input, 'data');
+      try {
+        const bs = k.keyType === 'aes' ? 16 : 8;
+        if (data.length === 0 || data.length % bs !== 0) throw new HsmError('MECHANISM_PARAM_INVALID', `data must be whole ${bs}-byte blocks`);
+        if (iv !== undefined && iv.length !== bs) throw new HsmError('MECHANISM_PARAM_INVALID', `iv must be ${bs} bytes`);
+        if (!k.keyObject) throw new TypeError('derived key without a KeyObject');
+        return runCipher(cipherName(k, 'cbc'), k.keyObject, Buffer.from(iv ?? Buffer.alloc(bs)), data, 'decrypt', false);
+      } finally {
+        k.secret?.destroy();
+      }
+    });
+  }
+
   /** IBM 3624 validation data derived by the module from the PAN (attacks.md C-02): 0000 ‖ 12 PAN digits before the check digit. */
   static #validationData(pan: string): string {
     digits(pan, 'PAN', 13, 19);
@@ -182,6 +374,7 @@ export class Payment {
 
   async generateIbm3624Offset(session: string, input: { pin: PinInput; pvk: KeyRef; table: string }): Promise<string> {
     const s = this.#user(session);
+    this.#requireGrant(s, 'payment.ibm3624.generate', 'issuer');
     const table = this.#tables.get(s.partition ?? '', input?.table);
     return this.#run(
       s,
@@ -205,7 +398,7 @@ export class Payment {
     const pan = digits(input?.pin?.pan, 'PAN', 13, 19);
     const offset = [...digits(input.offset, 'offset', 4, 12)].map(Number);
     this.#limitCheck(s, 'payment.ibm3624.verify', 'pin', pan);
-    const ok = await this.#run(s, 'payment.ibm3624.verify', [{ ref: input.pin.key, usages: USAGE.pin }, { ref: input.pvk, usages: USAGE.ibm3624 }], (kp, pvk) => {
+    return this.#run(s, 'payment.ibm3624.verify', [{ ref: input.pin.key, usages: USAGE.pin }, { ref: input.pvk, usages: USAGE.ibm3624 }], (kp, pvk) => this.#counted(s, 'pin', pan, () => {
       let pin: SecretBytes | undefined;
       try {
         pin = Payment.#pin(kp, input.pin).pin;
@@ -218,13 +411,12 @@ export class Payment {
       } finally {
         pin.destroy();
       }
-    });
-    this.#limits.record(s.partition ?? '', 'pin', pan, ok);
-    return ok;
+    }));
   }
 
   async generatePvv(session: string, input: { pin: PinInput; pvk: KeyRef; pvki: number }): Promise<string> {
     const s = this.#user(session);
+    this.#requireGrant(s, 'payment.pvv.generate', 'issuer');
     const pan = digits(input?.pin?.pan, 'PAN', 12, 19);
     return this.#run(
       s,
@@ -247,7 +439,7 @@ export class Payment {
     const pan = digits(input?.pin?.pan, 'PAN', 12, 19);
     const want = digits(input.pvv, 'PVV', 4, 4);
     this.#limitCheck(s, 'payment.pvv.verify', 'pin', pan);
-    const ok = await this.#run(s, 'payment.pvv.verify', [{ ref: input.pin.key, usages: USAGE.pin }, { ref: input.pvk, usages: USAGE.pvv }], (kp, pvk) => {
+    return this.#run(s, 'payment.pvv.verify', [{ ref: input.pin.key, usages: USAGE.pin }, { ref: input.pvk, usages: USAGE.pvv }], (kp, pvk) => this.#counted(s, 'pin', pan, () => {
       let pin: SecretBytes | undefined;
       try {
         pin = Payment.#pin(kp, input.pin).pin;
@@ -260,25 +452,42 @@ export class Payment {
       } finally {
         pin.destroy();
       }
-    });
-    this.#limits.record(s.partition ?? '', 'pin', pan, ok);
-    return ok;
+    }));
   }
 
-  /** CVV (service code as on the track), CVV2 (000) or iCVV (999); generation is always audited (C-11). */
-  async generateCvv(session: string, input: { key: KeyRef; pan: string; expiry: string; serviceCode: string }): Promise<string> {
+  /**
+   * The service code a card verification value is computed with: Visa CVV and Mastercard CVC use the track's,
+   * CVV2/CVC2 use 000 and the chip iCVV/iCVC 999; the DES algorithm is the same for both schemes.
+   */
+  static #serviceCode(kind: unknown, serviceCode: unknown): string {
+    const k = kind ?? 'cvv';
+    if (typeof k !== 'string' || !Object.hasOwn(CVV_KINDS, k)) throw new HsmError('MECHANISM_PARAM_INVALID', 'kind is cvv, cvv2, icvv, cvc, cvc2 or icvc');
+    const fixed = CVV_KINDS[k as CvvKind];
+    if (fixed === undefined) return digits(serviceCode, 'service code', 3, 3);
+    if (serviceCode !== undefined && serviceCode !== fixed) throw new HsmError('MECHANISM_PARAM_INVALID', `${k} uses service code ${fixed}`);
+    return fixed;
+  }
+
+  /** CVV/CVC (service code as on the track), CVV2/CVC2 (000) or iCVV/iCVC (999); card-production grant; always audited (C-11). */
+  async generateCvv(session: string, input: { key: KeyRef; pan: string; expiry: string; serviceCode?: string; kind?: CvvKind }): Promise<string> {
     const s = this.#user(session);
-    return this.#run(s, 'payment.cvv.generate', [{ ref: input?.key, usages: USAGE.cvv }], (k) => cvv(k, input.pan, input.expiry, input.serviceCode), true);
+    this.#requireGrant(s, 'payment.cvv.generate', 'card-production');
+    let sc: string;
+    try {
+      sc = Payment.#serviceCode(input?.kind, input?.serviceCode);
+    } catch (e) {
+      throw this.core.refused(s, 'payment.cvv.generate', undefined, e);
+    }
+    return this.#run(s, 'payment.cvv.generate', [{ ref: input.key, usages: USAGE.cvv }], (k) => cvv(k, input.pan, input.expiry, sc), true);
   }
 
-  async verifyCvv(session: string, input: { key: KeyRef; pan: string; expiry: string; serviceCode: string; cvv: string }): Promise<boolean> {
+  async verifyCvv(session: string, input: { key: KeyRef; pan: string; expiry: string; serviceCode?: string; kind?: CvvKind; cvv: string }): Promise<boolean> {
     const s = this.#user(session);
     const pan = digits(input?.pan, 'PAN', 12, 19);
     const want = digits(input.cvv, 'CVV', 3, 3);
+    const sc = Payment.#serviceCode(input.kind, input.serviceCode);
     this.#limitCheck(s, 'payment.cvv.verify', 'cvv', pan);
-    const ok = await this.#run(s, 'payment.cvv.verify', [{ ref: input.key, usages: USAGE.cvv }], (k) => tagMatches(Buffer.from(cvv(k, pan, input.expiry, input.serviceCode)), Buffer.from(want)));
-    this.#limits.record(s.partition ?? '', 'cvv', pan, ok);
-    return ok;
+    return this.#run(s, 'payment.cvv.verify', [{ ref: input.key, usages: USAGE.cvv }], (k) => this.#counted(s, 'cvv', pan, () => tagMatches(Buffer.from(cvv(k, pan, input.expiry, sc)), Buffer.from(want))));
   }
 
   /**
@@ -291,7 +500,7 @@ export class Payment {
     const want = digits(input.cvc3, 'CVC3', 3, 5);
     const track = bytes(input.trackData, 'trackData');
     this.#limitCheck(s, 'payment.cvc3.verify', 'cvv', pan);
-    const ok = await this.#run(s, 'payment.cvc3.verify', [{ ref: input.key, usages: USAGE.cvc3 }], (imk) => {
+    return this.#run(s, 'payment.cvc3.verify', [{ ref: input.key, usages: USAGE.cvc3 }], (imk) => this.#counted(s, 'cvv', pan, () => {
       const icc = iccMasterKeyA(imk, pan, input.psn);
       try {
         const got = String(cvc3(icc, track, input.un, input.atc)).padStart(5, '0').slice(-want.length);
@@ -299,9 +508,7 @@ export class Payment {
       } finally {
         icc.secret?.destroy();
       }
-    });
-    this.#limits.record(s.partition ?? '', 'cvv', pan, ok);
-    return ok;
+    }));
   }
 
   /**
@@ -345,29 +552,50 @@ export class Payment {
   }
 
   static #mac(k: LoadedKey, algorithm: unknown, padding: unknown, data: Uint8Array): Buffer {
+    if (algorithm === 'cmac') {
+      if (padding !== undefined) throw new HsmError('MECHANISM_PARAM_INVALID', 'CMAC has its own padding');
+      return k.keyType === 'aes' ? cmacTag(k, ['aes'], 16, data) : cmacTag(k, TDES_ONLY, 8, data); // SP 800-38B
+    }
     if (padding !== 1 && padding !== 2 && padding !== 3) throw new HsmError('MECHANISM_PARAM_INVALID', 'padding method 1, 2 or 3');
     const d = padding === 3 ? lengthPrefixed(data) : data; // ISO/IEC 9797-1 §6.1.4
     const m = padding === 2 ? 2 : 1;
     return algorithm === 1 ? macAlg1(k, d, m) : retailMac(k, d, m);
   }
 
-  /** ISO/IEC 9797-1 MAC algorithm 1 (M0/M1 keys) or 3 (M3 keys). */
-  async generateMac(session: string, input: { key: KeyRef; algorithm: 1 | 3; padding: 1 | 2 | 3; data: Uint8Array; length?: number }): Promise<Uint8Array> {
+  static #macUsages(algorithm: unknown): readonly string[] {
+    const usages = algorithm === 1 ? USAGE.mac1 : algorithm === 3 ? USAGE.mac3 : algorithm === 'cmac' ? USAGE.cmac : undefined;
+    if (!usages) throw new HsmError('MECHANISM_PARAM_INVALID', 'algorithm 1, 3 or cmac');
+    return usages;
+  }
+
+  /** ISO/IEC 9797-1 MAC algorithm 1 (M0/M1 keys) or 3 (M3 keys), or CMAC (M6 keys: TDES-CMAC or AES-CMAC, up to a block). */
+  async generateMac(session: string, input: { key: KeyRef; algorithm: 1 | 3 | 'cmac'; padding?: 1 | 2 | 3; data: Uint8Array; length?: number }): Promise<Uint8Array> {
     const s = this.#user(session);
     const data = bytes(input?.data, 'data');
     const len = input.length ?? 8;
-    if (!Number.isInteger(len) || len < 4 || len > 8) throw new HsmError('MECHANISM_PARAM_INVALID', 'MAC length 4-8');
-    const usages = input.algorithm === 1 ? USAGE.mac1 : input.algorithm === 3 ? USAGE.mac3 : undefined;
-    if (!usages) throw new HsmError('MECHANISM_PARAM_INVALID', 'algorithm 1 or 3');
-    return this.#run(s, 'payment.mac.generate', [{ ref: input.key, usages }], (k) => Buffer.from(Payment.#mac(k, input.algorithm, input.padding, data).subarray(0, len)));
+    const usages = Payment.#macUsages(input.algorithm);
+    return this.#run(s, 'payment.mac.generate', [{ ref: input.key, usages }], (k) => {
+      const max = input.algorithm === 'cmac' && k.keyType === 'aes' ? 16 : 8;
+      if (!Number.isInteger(len) || len < 4 || len > max) throw new HsmError('MECHANISM_PARAM_INVALID', `MAC length 4-${max}`);
+      return Buffer.from(Payment.#mac(k, input.algorithm, input.padding, data).subarray(0, len));
+    });
   }
 
-  async verifyMac(session: string, input: { key: KeyRef; algorithm: 1 | 3; padding: 1 | 2 | 3; data: Uint8Array; mac: Uint8Array }): Promise<boolean> {
+  async verifyMac(session: string, input: { key: KeyRef; algorithm: 1 | 3 | 'cmac'; padding?: 1 | 2 | 3; data: Uint8Array; mac: Uint8Array }): Promise<boolean> {
     const s = this.#user(session);
     const data = bytes(input?.data, 'data');
     const mac = bytes(input.mac, 'mac');
-    const usages = input.algorithm === 1 ? USAGE.mac1 : input.algorithm === 3 ? USAGE.mac3 : undefined;
-    if (!usages) throw new HsmError('MECHANISM_PARAM_INVALID', 'algorithm 1 or 3');
-    return this.#run(s, 'payment.mac.verify', [{ ref: input.key, usages }], (k) => mac.length >= 4 && mac.length <= 8 && tagMatches(Payment.#mac(k, input.algorithm, input.padding, data).subarray(0, mac.length), mac));
+    const usages = Payment.#macUsages(input.algorithm);
+    return this.#run(s, 'payment.mac.verify', [{ ref: input.key, usages }], (k) => {
+      const max = input.algorithm === 'cmac' && k.keyType === 'aes' ? 16 : 8;
+      return mac.length >= 4 && mac.length <= max && tagMatches(Payment.#mac(k, input.algorithm, input.padding, data).subarray(0, mac.length), mac);
+    });
   }
+}
+
+interface GrantInput {
+  account: string;
+  grant: PaymentGrant;
+  /** Takes the grant back instead. */
+  revoke?: boolean;
 }

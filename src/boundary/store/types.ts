@@ -88,6 +88,11 @@ export interface Vault {
   /** The module's own records ('system' table), tagged and covered by the set digest like every row. */
   putSystemRecord(name: string, body: string, blob?: Uint8Array | null): void;
   getSystemRecord(name: string): { body: string; blob: Uint8Array | null } | undefined;
+  /**
+   * HMAC-SHA-256 of `data` under a subkey of one partition's key (HKDF-SHA-256 with `label`): names a record
+   * by a value that must not be stored, such as a PAN (payment attempt counters). Stable across master-key rotation.
+   */
+  partitionDigest(partition: string, label: string, data: Uint8Array): Buffer;
   /** A system record's body read while sealed, UNVERIFIED (no MAC key yet): a hint, never an authority. */
   peekSystemRecord(name: string): string | undefined;
   /** True if `masterKey` is this store's master key (compares the header's key check; works sealed). */

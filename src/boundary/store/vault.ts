@@ -5,7 +5,7 @@
 // Invariant: outside a transaction, header.counter is the last committed counter and
 // header.setDigest is the XOR of the member hashes of exactly the rows in the store.
 
-import { type KeyObject, timingSafeEqual } from 'node:crypto';
+import { createHmac, hkdfSync, type KeyObject, timingSafeEqual } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import { HsmError } from '../errors.js';
 import type { SecretBytes } from '../secret.js';
@@ -524,6 +524,17 @@ class StoreVault implements Vault {
     this.#requireUnsealed();
     const row = this.#read('system', name);
     return row ? { body: row.body, blob: row.blob } : undefined;
+  }
+
+  partitionDigest(partition: string, label: string, data: Uint8Array): Buffer {
+    this.#requireUnsealed();
+    // A subkey, not the partition key itself: the sealing key is used for nothing but sealing.
+    const sub = Buffer.from(hkdfSync('sha256', this.#partitionKey(partition), Buffer.alloc(0), `coffer partition digest: ${label}`, 32));
+    try {
+      return createHmac('sha256', sub).update(data).digest();
+    } finally {
+      sub.fill(0);
+    }
   }
 
   peekSystemRecord(name: string): string | undefined {
