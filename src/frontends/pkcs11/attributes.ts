@@ -33,6 +33,26 @@ export const KEY_TYPE_BY_CKK: ReadonlyMap<number, KeyType> = new Map([
 ]);
 const CKK_BY_KEY_TYPE = new Map([...KEY_TYPE_BY_CKK].map(([k, v]) => [v, k]));
 
+/** CKA_PARAMETER_SET values, CKP_* (PKCS#11 v3.2 pkcs11t.h): the number means a set only together with the key type. */
+const PARAMETER_SETS: Readonly<Record<string, readonly string[]>> = {
+  'ml-dsa': ['ML-DSA-44', 'ML-DSA-65', 'ML-DSA-87'],
+  'ml-kem': ['ML-KEM-512', 'ML-KEM-768', 'ML-KEM-1024'],
+  'slh-dsa': [
+    'SLH-DSA-SHA2-128s',
+    'SLH-DSA-SHAKE-128s',
+    'SLH-DSA-SHA2-128f',
+    'SLH-DSA-SHAKE-128f',
+    'SLH-DSA-SHA2-192s',
+    'SLH-DSA-SHAKE-192s',
+    'SLH-DSA-SHA2-192f',
+    'SLH-DSA-SHAKE-192f',
+    'SLH-DSA-SHA2-256s',
+    'SLH-DSA-SHAKE-256s',
+    'SLH-DSA-SHA2-256f',
+    'SLH-DSA-SHAKE-256f',
+  ],
+};
+
 /** CKA_EC_PARAMS as DER namedCurve OIDs (RFC 5480 §2.1.1.1, RFC 8410 §3). */
 const CURVE_OIDS: readonly (readonly [Curve, string])[] = [
   ['P-256', '06082a8648ce3d030107'],
@@ -147,6 +167,12 @@ export function toTemplate(attrs: readonly WireAttribute[]): Template {
     }
     if (IGNORED_IF_EMPTY.has(a.type) && asBytes(a).length === 0) continue;
     switch (a.type) {
+      case CKA.UNIQUE_ID:
+        // PKCS#11 v3.0 §4.4.1: assigned by the token, never settable.
+        throw new HsmError('ATTRIBUTE_READ_ONLY', 'CKA_UNIQUE_ID');
+      case CKA.PARAMETER_SET:
+        entries.push(['parameterSet', asUlong(a)]); // a CKP_* number until the key type is known (below)
+        break;
       case CKA.CLASS:
         entries.push(['class', CLASS_BY_CKO.get(asUlong(a)) ?? bad('unknown object class')]);
         break;
@@ -207,6 +233,13 @@ export function toTemplate(attrs: readonly WireAttribute[]): Template {
     }
   }
   // CKA_VALUE of a certificate is its DER encoding, which the boundary names `certificate`.
+  const ps = entries.find(([n]) => n === 'parameterSet');
+  if (ps) {
+    const kt = entries.find(([n]) => n === 'keyType')?.[1];
+    const sets = typeof kt === 'string' ? PARAMETER_SETS[kt] : undefined;
+    if (!sets) throw new HsmError('TEMPLATE_INCONSISTENT', 'CKA_PARAMETER_SET needs CKA_KEY_TYPE ML-DSA, ML-KEM or SLH-DSA in the same template');
+    ps[1] = sets[(ps[1] as number) - 1] ?? bad('unknown CKA_PARAMETER_SET');
+  }
   const cls = entries.find(([n]) => n === 'class')?.[1];
   if (cls === 'certificate') for (const e of entries) if (e[0] === 'value') e[0] = 'certificate';
   return templateFromEntries(entries);
@@ -292,6 +325,10 @@ export function readAttribute(type: number, o: ObjectInfo, pub: PublicFacts | un
       return isKey ? byte(false) : 'invalid';
     case CKA.ALWAYS_AUTHENTICATE:
       return o.class === 'private-key' ? byte(false) : 'invalid';
+    case CKA.PARAMETER_SET: {
+      const i = o.keyType && o.parameterSet ? (PARAMETER_SETS[o.keyType]?.findIndex((x) => x.toUpperCase() === o.parameterSet?.toUpperCase()) ?? -1) : -1;
+      return isKey && i >= 0 ? ulongOf(i + 1) : 'invalid';
+    }
     case CKA.KEY_GEN_MECHANISM:
       return isKey ? ulongOf(UNAVAILABLE) : 'invalid';
     case CKA.ALLOWED_MECHANISMS: {

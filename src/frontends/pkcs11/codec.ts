@@ -4,7 +4,7 @@
 
 import { readAttributeRequests, readAttributes, type WireAttribute, writeAttributes } from './attribute-wire.js';
 import { CALLS, type CallRow, ERROR_CALL, signatureParts } from './calls.js';
-import { readMechanism, type WireMechanism } from './mechanism-wire.js';
+import { readMechanism, type WireMechanism, writeParamUpdate } from './mechanism-wire.js';
 import { NULL_LENGTH, ProtocolError, type Reader, ulong, Writer } from './wire.js';
 
 /** Protocol generation chosen for a connection: the negotiated version and the byte the client sent. */
@@ -21,7 +21,9 @@ export interface Capacity {
 
 export type OutBytes = { data: Uint8Array } | { length: number };
 export type OutUlongs = { items: readonly (number | bigint)[] } | { count: number };
-export type OutValue = number | bigint | Uint8Array | readonly [number, number] | OutBytes | OutUlongs | readonly WireAttribute[];
+/** `P` (C_DeriveKey2, protocol 2): the request's mechanism, whose parameter update is written back (§6 notes). */
+export type OutParamUpdate = { paramUpdate: WireMechanism };
+export type OutValue = number | bigint | Uint8Array | readonly [number, number] | OutBytes | OutUlongs | OutParamUpdate | readonly WireAttribute[];
 
 /** Decoded arguments, read by position with the letter the call table promises. */
 export class Args {
@@ -186,6 +188,9 @@ function writePart(w: Writer, part: string, v: OutValue, call: CallRow, d: Diale
     }
     case 'aA':
       Array.isArray(v) ? writeAttributes(w, v as WireAttribute[], d.version) : bad();
+      return;
+    case 'P':
+      typeof v === 'object' && v !== null && 'paramUpdate' in v ? writeParamUpdate(w, v.paramUpdate) : bad();
       return;
     default:
       bad();

@@ -35,6 +35,43 @@ function parsePin(pin: Uint8Array, fallback: string | undefined): { user: string
   return { user: fallback, password: text };
 }
 
+/** C_Login and C_LoginUser: the PKCS#11 checks, then the boundary decides on the credentials `who` gives (undefined: refused as a wrong PIN). */
+async function login(
+  app: Application,
+  handle: number,
+  userType: number,
+  who: (fallback: string | undefined) => { user: string; password: string } | undefined,
+): Promise<OutValue[]> {
+  const s = app.session(handle);
+  if (userType !== CKU.SO && userType !== CKU.USER) {
+    // CKU_CONTEXT_SPECIFIC: no key here needs per-operation login (CKA_ALWAYS_AUTHENTICATE is always false).
+    throw new CkrError(userType === CKU.CONTEXT_SPECIFIC ? CKR.OPERATION_NOT_INITIALIZED : CKR.USER_TYPE_INVALID);
+  }
+  const current = app.logins.get(s.slot.id);
+  if (current) throw new CkrError(current.userType === userType ? CKR.USER_ALREADY_LOGGED_IN : CKR.USER_ANOTHER_ALREADY_LOGGED_IN);
+  // PKCS#11 v3.0 §5.6 C_Login: the SO may not log in while read-only sessions exist.
+  if (userType === CKU.SO && [...app.sessions.values()].some((x) => x.slot.id === s.slot.id && !x.rw)) throw new CkrError(CKR.SESSION_READ_ONLY_EXISTS);
+  const credentials = who(userType === CKU.SO ? app.ctx.defaultAccounts.officer : app.ctx.defaultAccounts.user);
+  if (!credentials) throw new CkrError(CKR.PIN_INCORRECT);
+  const { user, password } = credentials;
+  let result: Awaited<ReturnType<typeof app.hsm.login>>;
+  try {
+    result = await app.hsm.login({ user, password });
+  } catch (e) {
+    if (isHsmError(e, 'PIN_LOCKED')) app.ctx.locked.add(user);
+    throw e;
+  }
+  app.ctx.locked.delete(user);
+  const wantRole = userType === CKU.SO ? 'officer' : 'user';
+  if (result.role !== wantRole || result.partition !== s.slot.partition) {
+    // A right password for the wrong token or role is still the wrong PIN here: no principal crosses slots (attacks.md A-22).
+    app.hsm.logout(result.session);
+    throw new HsmError('PIN_INCORRECT');
+  }
+  app.logins.set(s.slot.id, { userType, session: result.session });
+  return [];
+}
+
 export const GENERAL_CALLS: Record<string, Handler> = {
   C_Initialize(app, a) {
     const hs = a.ay(0);
@@ -142,36 +179,22 @@ export const GENERAL_CALLS: Record<string, Handler> = {
     return [s.slot.id, app.sessionState(s), CKF.SERIAL_SESSION | (s.rw ? CKF.RW_SESSION : 0), 0];
   },
 
-  async C_Login(app, a) {
-    const s = app.session(a.u(0));
-    const userType = a.u(1);
+  C_Login(app, a) {
     const pin = a.ay(2);
-    if (userType !== CKU.SO && userType !== CKU.USER) {
-      // CKU_CONTEXT_SPECIFIC: no key here needs per-operation login (CKA_ALWAYS_AUTHENTICATE is always false).
-      throw new CkrError(userType === CKU.CONTEXT_SPECIFIC ? CKR.OPERATION_NOT_INITIALIZED : CKR.USER_TYPE_INVALID);
-    }
-    const current = app.logins.get(s.slot.id);
-    if (current) throw new CkrError(current.userType === userType ? CKR.USER_ALREADY_LOGGED_IN : CKR.USER_ANOTHER_ALREADY_LOGGED_IN);
-    // PKCS#11 v3.0 §5.6 C_Login: the SO may not log in while read-only sessions exist.
-    if (userType === CKU.SO && [...app.sessions.values()].some((x) => x.slot.id === s.slot.id && !x.rw)) throw new CkrError(CKR.SESSION_READ_ONLY_EXISTS);
-    if (!pin || pin.length === 0) throw new CkrError(CKR.PIN_INCORRECT);
-    const { user, password } = parsePin(pin, userType === CKU.SO ? app.ctx.defaultAccounts.officer : app.ctx.defaultAccounts.user);
-    let result: Awaited<ReturnType<typeof app.hsm.login>>;
-    try {
-      result = await app.hsm.login({ user, password });
-    } catch (e) {
-      if (isHsmError(e, 'PIN_LOCKED')) app.ctx.locked.add(user);
-      throw e;
-    }
-    app.ctx.locked.delete(user);
-    const wantRole = userType === CKU.SO ? 'officer' : 'user';
-    if (result.role !== wantRole || result.partition !== s.slot.partition) {
-      // A right password for the wrong token or role is still the wrong PIN here: no principal crosses slots (attacks.md A-22).
-      app.hsm.logout(result.session);
-      throw new HsmError('PIN_INCORRECT');
-    }
-    app.logins.set(s.slot.id, { userType, session: result.session });
-    return [];
+    return login(app, a.u(0), a.u(1), (fallback) => (pin && pin.length > 0 ? parsePin(pin, fallback) : undefined));
+  },
+
+  // PKCS#11 v3.0 §5.6 C_LoginUser: the username names the Coffer account, the PIN is its password alone.
+  C_LoginUser(app, a) {
+    const pin = a.ay(2);
+    const username = a.ay(3);
+    if (username === null) throw new CkrError(CKR.ARGUMENTS_BAD);
+    const user = Buffer.from(username).toString('utf8');
+    return login(app, a.u(0), a.u(1), () => {
+      // An account name the boundary could never hold is answered like any wrong PIN (no account oracle).
+      if (!pin || pin.length === 0 || !ACCOUNT.test(user)) return undefined;
+      return { user, password: Buffer.from(pin).toString('utf8') };
+    });
   },
 
   C_Logout(app, a) {

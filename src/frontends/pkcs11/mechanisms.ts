@@ -108,7 +108,12 @@ export function resolveMechanism(m: WireMechanism, op: Operation): { name: strin
       if (p.v === 0n || p.v > 64n) invalid('output length');
       params.length = Number(p.v);
       break;
+    case 'dh':
+    case 'ibm-handle':
+    case 'ibm-btc-derive':
+    case 'ibm-kyber':
     case 'raw':
+      // A raw parameter is the client's C memory (pointers included), which means nothing here.
       invalid('unexpected parameter');
   }
   // PKCS#11 ECDSA signatures are r‖s (v3.0 §2.3.1), not DER.
