@@ -22,6 +22,8 @@ export interface ServerConfig {
   tamper: { response: 'seal' | 'erase'; sensorFile?: string; pollSeconds: number };
   /** The PKCS#11 front end (p11-kit RPC on a unix socket); `socket` defaults to <data>/pkcs11.sock. */
   pkcs11: { enabled: boolean; socket?: string; mode: number; partitions: string[]; defaultUser?: string; defaultOfficer?: string };
+  /** The payment host-command port (docs/hostcmd.md). Unset `enabled`: on in dev mode (as the dev user), off otherwise. */
+  hostcmd: { enabled?: boolean; address: string; port: number; headerLength: number; account?: string; passwordFile?: string; partition?: string; tlsCert?: string; tlsKey?: string; maxFrameBytes: number };
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -35,6 +37,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   integrity: {},
   tamper: { response: 'seal', pollSeconds: 2 },
   pkcs11: { enabled: true, mode: 0o660, partitions: ['default'] },
+  hostcmd: { address: '127.0.0.1', port: 1500, headerLength: 4, maxFrameBytes: 32_768 },
 };
 
 export class ConfigError extends Error {
@@ -55,6 +58,7 @@ const SECTIONS: Record<string, Spec> = {
   integrity: { check: ['enforce', 'warn', 'off'] },
   tamper: { response: ['seal', 'erase'], sensor_file: 'string', poll_seconds: 'positive' },
   pkcs11: { enabled: 'boolean', socket: 'string', mode: 'nonneg', partitions: 'names', default_user: 'string', default_officer: 'string' },
+  hostcmd: { enabled: 'boolean', address: 'string', port: 'port', header_length: 'nonneg', account: 'string', password_file: 'string', partition: 'string', tls_cert: 'string', tls_key: 'string', max_frame_bytes: 'positive' },
 };
 
 function check(section: string, key: string, value: unknown): unknown {
@@ -113,6 +117,13 @@ export function parseConfig(text: string, baseDir = process.cwd()): ServerConfig
   if (out.tamper.sensorFile) out.tamper.sensorFile = abs(out.tamper.sensorFile);
   if (out.pkcs11.socket) out.pkcs11.socket = abs(out.pkcs11.socket);
   if (out.pkcs11.mode > 0o777) throw new ConfigError('pkcs11.mode must be a file mode such as 0o660');
+  const hc = out.hostcmd;
+  if ((hc.tlsCert === undefined) !== (hc.tlsKey === undefined)) throw new ConfigError('[hostcmd] needs both tls_cert and tls_key, or neither');
+  if (hc.headerLength > 32) throw new ConfigError('hostcmd.header_length must be 0–32');
+  if (hc.maxFrameBytes > 65_535) throw new ConfigError('hostcmd.max_frame_bytes must be at most 65535 (a 2-byte length)');
+  if (hc.passwordFile) hc.passwordFile = abs(hc.passwordFile);
+  if (hc.tlsCert) hc.tlsCert = abs(hc.tlsCert);
+  if (hc.tlsKey) hc.tlsKey = abs(hc.tlsKey);
   if (out.tls) {
     out.tls.cert = abs(out.tls.cert);
     out.tls.key = abs(out.tls.key);

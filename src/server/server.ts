@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Hsm } from '../boundary/api.js';
+import { type HostCmdServer, startHostCmdServer } from '../frontends/hostcmd/server.js';
 import { type Pkcs11Server, startPkcs11Server } from '../frontends/pkcs11/server.js';
 import { buildRestApp } from '../frontends/rest/app.js';
 import { ALL_ROUTES } from '../frontends/rest/routes/index.js';
@@ -25,6 +26,8 @@ export interface RunningServer {
   address: string;
   /** The PKCS#11 socket, when [pkcs11] is enabled. */
   pkcs11?: Pkcs11Server;
+  /** The payment host-command port, when [hostcmd] is enabled (docs/hostcmd.md). */
+  hostcmd?: HostCmdServer;
   dev?: DevSetup;
   close(): Promise<void>;
 }
@@ -126,6 +129,7 @@ export async function startServer(opts: ServerStartOptions): Promise<RunningServ
       log: (msg, fields) => app.log.warn(fields ?? {}, msg),
     });
   }
+  const hostcmd = await startHostCmd(config, hsm, dev, (msg, fields) => app.log.warn(fields ?? {}, msg));
   const purge = setInterval(() => {
     try {
       if (hsm.status().state === 'unsealed') hsm.purgeDueDeletions();
@@ -143,6 +147,10 @@ export async function startServer(opts: ServerStartOptions): Promise<RunningServ
       print(`   export P11_KIT_SERVER_ADDRESS=unix:path=${pkcs11.socketPath}`);
       print('');
     }
+    if (hostcmd) {
+      print(` Payment host commands (payShield framing, ${config.hostcmd.headerLength}-byte header, as '${config.hostcmd.account ?? dev.credentials.accounts.find((a) => a.role === 'user')?.name}'): ${hostcmd.address}`);
+      print('');
+    }
   }
   let closing: Promise<void> | undefined;
   const sensor = config.tamper.sensorFile
@@ -156,6 +164,7 @@ export async function startServer(opts: ServerStartOptions): Promise<RunningServ
       sensor?.close();
       clearInterval(purge);
       await pkcs11?.close();
+      await hostcmd?.close();
       await app.close(); // stops accepting, waits for in-flight requests
       hsm.close();
     })();
@@ -164,7 +173,40 @@ export async function startServer(opts: ServerStartOptions): Promise<RunningServ
   const running: RunningServer = { hsm, app, tokens, address, close };
   if (dev) running.dev = dev;
   if (pkcs11) running.pkcs11 = pkcs11;
+  if (hostcmd) running.hostcmd = hostcmd;
   return running;
+}
+
+/**
+ * The host-command port: configured account and password file, or in dev mode the dev user. Dev mode
+ * turns it on by default and carries on without it if its port is taken (a second dev server);
+ * a configured port that cannot start stops the server.
+ */
+async function startHostCmd(config: ServerConfig, hsm: Hsm, dev: DevSetup | undefined, log: (msg: string, fields?: Record<string, unknown>) => void): Promise<HostCmdServer | undefined> {
+  const hc = config.hostcmd;
+  if (!(hc.enabled ?? dev !== undefined)) return undefined;
+  const devUser = dev?.credentials.accounts.find((a) => a.role === 'user');
+  const user = hc.account ?? devUser?.name;
+  const password = hc.passwordFile ? readFileSync(hc.passwordFile, 'utf8').replace(/\r?\n$/, '') : user === devUser?.name ? devUser?.password : undefined;
+  if (!user || password === undefined) throw new Error('[hostcmd] needs account and password_file (the partition user the port acts as)');
+  try {
+    return await startHostCmdServer({
+      hsm,
+      host: hc.address,
+      port: hc.port,
+      headerLength: hc.headerLength,
+      account: { user, password, ...(hc.partition ? { partition: hc.partition } : {}) },
+      ...(hc.tlsCert && hc.tlsKey ? { tls: { cert: readFileSync(hc.tlsCert), key: readFileSync(hc.tlsKey) } } : {}),
+      maxFrameBytes: hc.maxFrameBytes,
+      log,
+    });
+  } catch (e) {
+    if (hc.enabled === undefined && (e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      log('dev mode: the host-command port is in use; starting without it', { port: hc.port });
+      return undefined;
+    }
+    throw e;
+  }
 }
 
 /** Closes the server on SIGTERM/SIGINT, draining requests; a second signal exits at once. */

@@ -1,0 +1,47 @@
+// Host-command framing (the de-facto payShield TCP framing): every message is a 2-byte big-endian
+// length followed by that many bytes. The reader reassembles frames from arbitrary TCP chunks and
+// never buffers more than one frame's worth; a declared length over the limit is a fatal framing
+// error, since the stream cannot be resynchronised after it.
+
+export const LENGTH_PREFIX = 2;
+
+export class FrameTooLarge extends Error {
+  override readonly name = 'FrameTooLarge';
+  constructor(readonly declared: number) {
+    super(`declared frame length ${declared} exceeds the limit`);
+  }
+}
+
+/** Accumulates TCP chunks and yields complete frame bodies in order. */
+export class FrameReader {
+  #buf: Buffer = Buffer.alloc(0);
+
+  constructor(private readonly maxBody: number) {}
+
+  /** Bytes received but not yet part of a complete frame (a truncated frame when the peer hangs up). */
+  get pending(): number {
+    return this.#buf.length;
+  }
+
+  /** Adds a chunk; returns every frame body completed by it. Throws FrameTooLarge (then the connection must close). */
+  push(chunk: Buffer): Buffer[] {
+    this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
+    const out: Buffer[] = [];
+    while (this.#buf.length >= LENGTH_PREFIX) {
+      const len = this.#buf.readUInt16BE(0);
+      if (len > this.maxBody) throw new FrameTooLarge(len);
+      if (this.#buf.length < LENGTH_PREFIX + len) break;
+      out.push(this.#buf.subarray(LENGTH_PREFIX, LENGTH_PREFIX + len));
+      this.#buf = this.#buf.subarray(LENGTH_PREFIX + len);
+    }
+    return out;
+  }
+}
+
+/** Prefixes a body with its 2-byte big-endian length; a body over 65535 bytes is our bug. */
+export function encodeFrame(body: Buffer): Buffer {
+  if (body.length > 0xffff) throw new RangeError('host-command frame body over 65535 bytes');
+  const head = Buffer.allocUnsafe(LENGTH_PREFIX);
+  head.writeUInt16BE(body.length, 0);
+  return Buffer.concat([head, body]);
+}
