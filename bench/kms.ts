@@ -131,10 +131,51 @@ async function profile(server: ServerChild, c: Case): Promise<string[]> {
     await server.startProfile();
     const d = await drive(SECONDS, CALLERS, c.kms);
     await server.stopProfile(join(dir, 'server.cpuprofile'));
-    return [`profile of KMS ${c.operation} with ${CALLERS} callers (${Math.round(d.requestsPerSecond)} req/s while profiled), V8 CPU profiler on the server child:`, ...summariseProfile(readProfile(dir))];
+    const p = readProfile(dir);
+    return [
+      `profile of KMS ${c.operation} with ${CALLERS} callers (${Math.round(d.requestsPerSecond)} req/s while profiled), V8 CPU profiler on the server child:`,
+      'server main thread, each sample charged to the first layer on its stack of: SigV4, boundary, KMS front end, HTTP:',
+      ...byLayer(p),
+      ...summariseProfile(p),
+    ];
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+type Profile = ReturnType<typeof readProfile>;
+type ProfileNode = Profile['nodes'][number];
+
+/**
+ * Where a KMS request's main-thread time goes: each sample is charged to the first of these
+ * layers found on its stack (SigV4 first, so the boundary HMAC it calls counts as SigV4), which
+ * self-time areas cannot show. Crypto on libuv's pool is not sampled (it is off this thread).
+ */
+const LAYERS: readonly { label: string; match: (n: ProfileNode) => boolean }[] = [
+  { label: 'SigV4 verification (canonical request, replay cache, boundary HMAC)', match: (n) => /\/frontends\/kms\/sigv4\.js$/.test(n.callFrame.url) },
+  { label: 'boundary (policy, key load/unseal, crypto, audit)', match: (n) => /\/dist\/src\/boundary\//.test(n.callFrame.url) },
+  { label: 'KMS front end (JSON in/out, blobs, key ids)', match: (n) => /\/frontends\/kms\//.test(n.callFrame.url) },
+  { label: 'HTTP (node:http, fastify)', match: (n) => /node:_http|node:net|\/fastify\/|\/find-my-way\/|\/light-my-request\//.test(n.callFrame.url) },
+];
+
+function byLayer(p: Profile): string[] {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const parentOf = new Map<number, ProfileNode>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parentOf.set(c, n);
+  const counts = new Map<string, number>();
+  for (const id of p.samples) {
+    const leaf = byId.get(id);
+    if (!leaf) continue;
+    const stack: ProfileNode[] = [];
+    for (let n: ProfileNode | undefined = leaf; n; n = parentOf.get(n.id)) stack.push(n);
+    const special = leaf.callFrame.url === '' && leaf.callFrame.functionName.startsWith('(') ? leaf.callFrame.functionName : undefined;
+    const label = special ?? LAYERS.find((l) => stack.some(l.match))?.label ?? 'other (event loop, timers, streams)';
+    counts.set(label, (counts.get(label) ?? 0) + 1);
+  }
+  const busy = p.samples.length - (counts.get('(idle)') ?? 0);
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([label, n]) => `  ${((100 * n) / p.samples.length).toFixed(1).padStart(5)} %  ${label}${label === '(idle)' ? '' : ` (${((100 * n) / busy).toFixed(0)} % of busy)`}`);
 }
 
 function fmt(n: number): string {
