@@ -141,3 +141,30 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/** Paths of a two-level chain whose keys are both in Coffer. */
+export interface Chain {
+  root: string;
+  leaf: string;
+}
+
+/**
+ * Generates two key pairs in Coffer with pkcs11-tool (key types as pkcs11-tool spells them,
+ * e.g. `rsa:3072`, `EC:prime256v1`), then with the engine: a self-signed root CA over the first
+ * and a leaf for localhost over the second, signed by the root's key in Coffer.
+ */
+export async function issueChain(f: P11Fixture, conf: string, root: { keyType: string; label: string; id: string }, leaf: { keyType: string; label: string; id: string }): Promise<Chain> {
+  const file = (name: string): string => join(f.dir, name);
+  const uri = (label: string) => `pkcs11:token=p1;object=${label};type=private`;
+  const must = (r: Run, what: string): void => {
+    if (r.code !== 0) throw new Error(`${what}: ${r.stdout}${r.stderr}`);
+  };
+  for (const k of [root, leaf]) must(await p11user(f, '--keypairgen', '--key-type', k.keyType, '--label', k.label, '--id', k.id, '--usage-sign'), `generate ${k.label}`);
+  const ossl = (...args: string[]) => runEnv(f, OPENSSL, args, { OPENSSL_CONF: conf });
+  const rootPem = file(`${root.label}.pem`);
+  const leafPem = file(`${leaf.label}.pem`);
+  must(await ossl('req', '-new', '-x509', '-days', '30', '-engine', 'pkcs11', '-keyform', 'engine', '-key', uri(root.label), '-subj', '/CN=Coffer Test Root CA', '-sha256', '-extensions', 'v3_ca', '-out', rootPem), 'root');
+  must(await ossl('req', '-new', '-engine', 'pkcs11', '-keyform', 'engine', '-key', uri(leaf.label), '-subj', '/CN=localhost', '-out', file(`${leaf.label}.csr`)), 'csr');
+  must(await ossl('x509', '-req', '-in', file(`${leaf.label}.csr`), '-engine', 'pkcs11', '-CA', rootPem, '-CAkeyform', 'engine', '-CAkey', uri(root.label), '-CAcreateserial', '-days', '30', '-sha256', '-extfile', conf, '-extensions', 'v3_leaf', '-out', leafPem), 'leaf');
+  return { root: rootPem, leaf: leafPem };
+}

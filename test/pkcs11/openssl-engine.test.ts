@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { background, ENGINE, freePort, OPENSSL, p11user, PKCS11_TOOL, runEnv, writeEngineConf } from './client-support.js';
+import { background, type Chain, ENGINE, freePort, issueChain, OPENSSL, p11user, PKCS11_TOOL, runEnv, writeEngineConf } from './client-support.js';
 import { P11_KIT_CLIENT, type P11Fixture, p11Fixture, requireTool } from './p11-fixture.js';
 
 let f: P11Fixture;
@@ -29,24 +29,11 @@ function haveTools(t: { skip: (why: string) => void }): boolean {
   return requireTool(P11_KIT_CLIENT, 'p11-kit-modules', s) && requireTool(PKCS11_TOOL, 'opensc', s) && requireTool(OPENSSL, 'openssl', s) && requireTool(ENGINE, 'libengine-pkcs11-openssl', s);
 }
 
-let chainReady = false;
+let made: Chain | undefined;
 /** Root CA (RSA-3072 in Coffer) and a leaf for localhost (EC P-256 in Coffer), made once. */
-async function chain(): Promise<void> {
-  if (chainReady) return;
-  for (const g of [
-    ['--keypairgen', '--key-type', 'rsa:3072', '--label', 'root-ca', '--id', 'a1', '--usage-sign'],
-    ['--keypairgen', '--key-type', 'EC:prime256v1', '--label', 'leaf', '--id', 'a2', '--usage-sign'],
-  ]) {
-    const r = await p11user(f, ...g);
-    assert.equal(r.code, 0, `${g.join(' ')}: ${r.stderr}`);
-  }
-  const root = await ossl('req', '-new', '-x509', '-days', '30', '-engine', 'pkcs11', '-keyform', 'engine', '-key', key('root-ca'), '-subj', '/CN=Coffer Test Root CA', '-sha256', '-extensions', 'v3_ca', '-out', file('root.pem'));
-  assert.equal(root.code, 0, root.stderr);
-  const csr = await ossl('req', '-new', '-engine', 'pkcs11', '-keyform', 'engine', '-key', key('leaf'), '-subj', '/CN=localhost', '-out', file('leaf.csr'));
-  assert.equal(csr.code, 0, csr.stderr);
-  const leaf = await ossl('x509', '-req', '-in', file('leaf.csr'), '-engine', 'pkcs11', '-CA', file('root.pem'), '-CAkeyform', 'engine', '-CAkey', key('root-ca'), '-CAcreateserial', '-days', '30', '-sha256', '-extfile', conf, '-extensions', 'v3_leaf', '-out', file('leaf.pem'));
-  assert.equal(leaf.code, 0, leaf.stderr);
-  chainReady = true;
+async function chain(): Promise<Chain> {
+  made ??= await issueChain(f, conf, { keyType: 'rsa:3072', label: 'root', id: 'a1' }, { keyType: 'EC:prime256v1', label: 'leaf', id: 'a2' });
+  return made;
 }
 
 test('openssl req -x509 with the CA key in Coffer, x509 -req signing a leaf with it, openssl verify accepts the chain', async (t) => {
@@ -57,7 +44,7 @@ test('openssl req -x509 with the CA key in Coffer, x509 -req signing a leaf with
   assert.match(text.stdout, /Public-Key: \(3072 bit\)/);
   assert.match(text.stdout, /CA:TRUE/);
   // The certificate's key is the key in Coffer: same SPKI as the public key object.
-  const pub = await p11user(f, '--read-object', '--type', 'pubkey', '--label', 'root-ca', '-o', file('root-pub.der'));
+  const pub = await p11user(f, '--read-object', '--type', 'pubkey', '--label', 'root', '-o', file('root-pub.der'));
   assert.equal(pub.code, 0, pub.stderr);
   const certSpki = await runEnv(f, OPENSSL, ['x509', '-in', file('root.pem'), '-noout', '-pubkey']);
   const tokenSpki = await runEnv(f, OPENSSL, ['pkey', '-pubin', '-inform', 'DER', '-in', file('root-pub.der')]);
