@@ -60,6 +60,11 @@ export class Hsm {
   readonly purgeDueDeletions: KeyManagement['purgeDueDeletions'];
   /** Appends a new key version (secret keys); new operations use it, old versions still decrypt and verify. */
   readonly rotateKey: KeyManagement['rotateKey'];
+  /** Automatic rotation every 90–2560 days (null: off), the schedule and the rotations made (AWS KMS rotation APIs). */
+  readonly setRotationPeriod: KeyManagement['setRotationPeriod'];
+  readonly rotationStatus: KeyManagement['rotationStatus'];
+  /** Rotates every key whose automatic rotation is due; returns how many. Run periodically by the server. */
+  readonly rotateDueKeys: KeyManagement['rotateDueKeys'];
   readonly setAliases: KeyManagement['setAliases'];
   readonly setTags: KeyManagement['setTags'];
   readonly encrypt: Operations['encrypt'];
@@ -123,6 +128,12 @@ export class Hsm {
   readonly verifySigV4: AccessKeys['verifySigV4'];
   /** A random data key returned in the clear and encrypted under a key (envelope encryption); audited. */
   readonly insecureGenerateDataKey: DataKeys['insecureGenerateDataKey'];
+  /** Decrypt under one key and encrypt under another inside the boundary (KMS ReEncrypt); the plaintext never leaves. */
+  readonly reEncrypt: DataKeys['reEncrypt'];
+  /** A fresh RSA/EC pair: PKCS#8 encrypted under a key, SPKI, and the private key in the clear once if asked; audited. */
+  readonly insecureGenerateDataKeyPair: DataKeys['insecureGenerateDataKeyPair'];
+  /** The raw ECDH secret with a peer public key (KMS DeriveSharedSecret); audited. */
+  readonly insecureDeriveSharedSecret: DataKeys['insecureDeriveSharedSecret'];
 
   /** Payment functions (issue 7): key check values, PIN translation and verification, PVV, CVV, EMV ARQC/ARPC, ISO 9797-1 MACs. */
   readonly paymentKeyCheckValue: Payment['keyCheckValue'];
@@ -185,6 +196,9 @@ export class Hsm {
     this.cancelDeletion = keys.cancelDeletion.bind(keys);
     this.purgeDueDeletions = keys.purgeDueDeletions.bind(keys);
     this.rotateKey = keys.rotateKey.bind(keys);
+    this.setRotationPeriod = keys.setRotationPeriod.bind(keys);
+    this.rotationStatus = keys.rotationStatus.bind(keys);
+    this.rotateDueKeys = keys.rotateDueKeys.bind(keys);
     this.setAliases = keys.setAliases.bind(keys);
     this.setTags = keys.setTags.bind(keys);
     const ops = new Operations(core);
@@ -255,6 +269,9 @@ export class Hsm {
     this.verifySigV4 = accessKeys.verifySigV4.bind(accessKeys);
     const dataKeys = new DataKeys(core, ops);
     this.insecureGenerateDataKey = dataKeys.insecureGenerateDataKey.bind(dataKeys);
+    this.reEncrypt = dataKeys.reEncrypt.bind(dataKeys);
+    this.insecureGenerateDataKeyPair = dataKeys.insecureGenerateDataKeyPair.bind(dataKeys);
+    this.insecureDeriveSharedSecret = dataKeys.insecureDeriveSharedSecret.bind(dataKeys);
   }
 
   /** Opens the store, runs every self-test before service, and unseals an initialised store if given a master key. */

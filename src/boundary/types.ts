@@ -181,6 +181,8 @@ export interface ObjectMeta {
   usage: Record<string, number>;
   /** The other half of a key pair (private ↔ public), if any. */
   peer?: string;
+  /** Automatic rotation (AWS KMS EnableKeyRotation): the period and when the next version is due. */
+  rotation?: { periodDays: number; nextRotation: string };
 }
 
 export interface KeyVersionInfo {
@@ -188,6 +190,8 @@ export interface KeyVersionInfo {
   createdAt: string;
   /** Public part (SPKI DER or raw PQ public key) for asymmetric keys; not secret. */
   publicData?: Uint8Array;
+  /** How a version after the first was made (AWS KMS ListKeyRotations' RotationType). */
+  rotation?: 'automatic' | 'on-demand';
 }
 
 /** What the store keeps of an object, apart from sealed material. */

@@ -92,6 +92,6 @@ test('unsigned and wrongly typed requests get AWS error shapes', async () => {
   assert.equal(((await r.json()) as { __type: string }).__type, 'MissingAuthenticationTokenException');
   const u = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'TrentService.NoSuchThing' }, body: '{}' });
   assert.equal(((await u.json()) as { __type: string }).__type, 'UnknownOperationException');
-  const n = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'TrentService.ReEncrypt' }, body: '{}' });
+  const n = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'TrentService.CreateGrant' }, body: '{}' });
   assert.equal(((await n.json()) as { __type: string }).__type, 'UnsupportedOperationException');
 });

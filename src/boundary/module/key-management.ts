@@ -2,7 +2,9 @@
 import { HsmError } from '../errors.js';
 import { ALIAS, DAY_MS, now, type KeyRef, type ModuleCore } from './core.js';
 import { quorumGate, registerQuorumExecutor } from './quorum-requests.js';
+import type { SecretBytes } from '../secret.js';
 import type { Session } from '../sessions.js';
+import type { StoredObject } from '../types.js';
 
 export class KeyManagement {
   constructor(private readonly core: ModuleCore) {
@@ -69,18 +71,86 @@ export class KeyManagement {
     const r = this.core.resolve(s, ref, 'KEY_HANDLE_INVALID');
     const o = r.object;
     if (o.attrs.class !== 'secret-key') throw this.core.refused(s, 'key.rotate', o.uid, new HsmError('KEY_TYPE_INCONSISTENT', 'rotation applies to secret keys; make a new pair for asymmetric keys'));
-    const kt = this.core.keyTypeOf(o.attrs.keyType);
-    const spec = kt.normalizeSpec(o.attrs.valueLen !== undefined ? { keyType: kt.keyType, valueLen: o.attrs.valueLen } : { keyType: kt.keyType });
-    const gen = await kt.generate!(spec);
+    const secret = await this.#generateLike(o);
     const version = Math.max(...o.versions.map((v) => v.version)) + 1;
     this.core.updateMeta(
       s,
       ref,
       'key.rotate',
-      (cur) => ({ ...cur, versions: [...cur.versions, { version, createdAt: now() }], meta: { ...cur.meta, currentVersion: version } }),
-      new Map([[version, gen.secret]]),
+      (cur) => ({ ...cur, versions: [...cur.versions, { version, createdAt: now(), rotation: 'on-demand' }], meta: { ...cur.meta, currentVersion: version } }),
+      new Map([[version, secret]]),
     );
     return version;
+  }
+
+  async #generateLike(o: StoredObject): Promise<SecretBytes> {
+    const kt = this.core.keyTypeOf(o.attrs.keyType);
+    const spec = kt.normalizeSpec(o.attrs.valueLen !== undefined ? { keyType: kt.keyType, valueLen: o.attrs.valueLen } : { keyType: kt.keyType });
+    return (await kt.generate!(spec)).secret;
+  }
+
+  /**
+   * Automatic rotation (AWS KMS EnableKeyRotation): every `periodDays` (90–2560) a new version;
+   * `null` turns it off. Stored keys of AES type only, as AWS rotates symmetric encryption keys only.
+   */
+  async setRotationPeriod(session: string, ref: KeyRef, periodDays: number | null, at = new Date()): Promise<void> {
+    const s = this.core.session(session, 'user');
+    if (periodDays !== null && (!Number.isSafeInteger(periodDays) || periodDays < 90 || periodDays > 2560)) throw new HsmError('ARGUMENTS_BAD', 'the rotation period is 90 to 2560 days');
+    this.core.updateMeta(s, ref, periodDays === null ? 'key.rotation.disable' : 'key.rotation.enable', (o) => {
+      if (o.attrs.class !== 'secret-key' || o.attrs.keyType !== 'aes' || !o.attrs.token) throw new HsmError('KEY_TYPE_INCONSISTENT', 'automatic rotation applies to stored AES keys');
+      if (o.meta.state === 'pending-deletion') throw new HsmError('KEY_STATE_INVALID', 'the key is pending deletion');
+      const { rotation: _drop, ...meta } = o.meta;
+      if (periodDays === null) return { ...o, meta };
+      return { ...o, meta: { ...meta, rotation: { periodDays, nextRotation: new Date(at.getTime() + periodDays * DAY_MS).toISOString() } } };
+    });
+  }
+
+  /** The rotation schedule and the versions made by rotation (version 1 is the original). */
+  async rotationStatus(session: string, ref: KeyRef): Promise<{ periodDays?: number; nextRotation?: string; rotations: { version: number; createdAt: string; rotation: 'automatic' | 'on-demand' }[] }> {
+    const s = this.core.session(session, 'user');
+    const o = this.core.resolve(s, ref, 'KEY_HANDLE_INVALID').object;
+    const rotations = o.versions.filter((v) => v.version > 1).map((v) => ({ version: v.version, createdAt: v.createdAt, rotation: v.rotation ?? 'on-demand' }));
+    return o.meta.rotation ? { periodDays: o.meta.rotation.periodDays, nextRotation: o.meta.rotation.nextRotation, rotations } : { rotations };
+  }
+
+  /** Rotates every enabled key whose automatic rotation is due; returns how many. Run periodically by the server. */
+  async rotateDueKeys(at = new Date()): Promise<number> {
+    this.core.checkReady();
+    let n = 0;
+    for (const p of this.core.guardStore(() => this.core.vault.listPartitions())) {
+      for (const o of this.core.guardStore(() => this.core.vault.listObjects(p.name))) {
+        const r = o.meta.rotation;
+        if (!r || o.meta.state !== 'enabled' || new Date(r.nextRotation) > at) continue;
+        const secret = await this.#generateLike(o);
+        // Re-read: the key may have changed while the new value was generated.
+        const cur = this.core.guardStore(() => this.core.vault.getObject(o.uid));
+        if (!cur || cur.revision !== o.revision) {
+          secret.destroy();
+          continue;
+        }
+        const version = Math.max(...cur.versions.map((v) => v.version)) + 1;
+        const t = now();
+        const next: StoredObject = {
+          ...cur,
+          versions: [...cur.versions, { version, createdAt: t, rotation: 'automatic' }],
+          meta: { ...cur.meta, currentVersion: version, updatedAt: t, rotation: { periodDays: r.periodDays, nextRotation: new Date(at.getTime() + r.periodDays * DAY_MS).toISOString() } },
+          revision: cur.revision + 1,
+        };
+        this.core.cache.forget(o.uid);
+        try {
+          this.core.guardStore(() =>
+            this.core.vault.transaction(() => {
+              this.core.vault.putObject(next, new Map([[version, secret]]));
+              this.core.vault.appendAudit({ actor: 'system', partition: o.partition, op: 'key.rotate.automatic', target: o.uid, outcome: 'ok', detail: `version ${version}` });
+            }),
+          );
+        } finally {
+          secret.destroy();
+        }
+        n++;
+      }
+    }
+    return n;
   }
 
   async setAliases(session: string, ref: KeyRef, aliases: string[]): Promise<void> {

@@ -13,6 +13,7 @@ export type KmsException =
   | 'AccessDeniedException'
   | 'ValidationException'
   | 'LimitExceededException'
+  | 'ThrottlingException'
   | 'AlreadyExistsException'
   | 'InvalidKeyUsageException'
   | 'KMSInvalidSignatureException'

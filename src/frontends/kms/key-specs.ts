@@ -5,14 +5,15 @@
 import type { MechanismParams, ObjectInfo, Template } from '../../boundary/api.js';
 import { KmsError } from './errors.js';
 
-export type KeyUsage = 'ENCRYPT_DECRYPT' | 'SIGN_VERIFY' | 'GENERATE_VERIFY_MAC';
+export type KeyUsage = 'ENCRYPT_DECRYPT' | 'SIGN_VERIFY' | 'GENERATE_VERIFY_MAC' | 'KEY_AGREEMENT';
 
 interface Spec {
-  keyType: 'aes' | 'ec' | 'rsa' | 'generic-secret';
+  keyType: 'aes' | 'ec' | 'rsa' | 'generic-secret' | 'ml-dsa';
   usages: KeyUsage[];
   curve?: 'P-256' | 'P-384' | 'P-521' | 'secp256k1';
   bits?: number;
   bytes?: number;
+  parameterSet?: 'ML-DSA-44' | 'ML-DSA-65' | 'ML-DSA-87';
 }
 
 export const KEY_SPECS: Record<string, Spec> = {
@@ -20,14 +21,18 @@ export const KEY_SPECS: Record<string, Spec> = {
   RSA_2048: { keyType: 'rsa', usages: ['ENCRYPT_DECRYPT', 'SIGN_VERIFY'], bits: 2048 },
   RSA_3072: { keyType: 'rsa', usages: ['ENCRYPT_DECRYPT', 'SIGN_VERIFY'], bits: 3072 },
   RSA_4096: { keyType: 'rsa', usages: ['ENCRYPT_DECRYPT', 'SIGN_VERIFY'], bits: 4096 },
-  ECC_NIST_P256: { keyType: 'ec', usages: ['SIGN_VERIFY'], curve: 'P-256' },
-  ECC_NIST_P384: { keyType: 'ec', usages: ['SIGN_VERIFY'], curve: 'P-384' },
-  ECC_NIST_P521: { keyType: 'ec', usages: ['SIGN_VERIFY'], curve: 'P-521' },
+  // AWS allows KEY_AGREEMENT (ECDH) on the NIST curves only, not on secp256k1.
+  ECC_NIST_P256: { keyType: 'ec', usages: ['SIGN_VERIFY', 'KEY_AGREEMENT'], curve: 'P-256' },
+  ECC_NIST_P384: { keyType: 'ec', usages: ['SIGN_VERIFY', 'KEY_AGREEMENT'], curve: 'P-384' },
+  ECC_NIST_P521: { keyType: 'ec', usages: ['SIGN_VERIFY', 'KEY_AGREEMENT'], curve: 'P-521' },
   ECC_SECG_P256K1: { keyType: 'ec', usages: ['SIGN_VERIFY'], curve: 'secp256k1' },
   HMAC_224: { keyType: 'generic-secret', usages: ['GENERATE_VERIFY_MAC'], bytes: 28 },
   HMAC_256: { keyType: 'generic-secret', usages: ['GENERATE_VERIFY_MAC'], bytes: 32 },
   HMAC_384: { keyType: 'generic-secret', usages: ['GENERATE_VERIFY_MAC'], bytes: 48 },
   HMAC_512: { keyType: 'generic-secret', usages: ['GENERATE_VERIFY_MAC'], bytes: 64 },
+  ML_DSA_44: { keyType: 'ml-dsa', usages: ['SIGN_VERIFY'], parameterSet: 'ML-DSA-44' },
+  ML_DSA_65: { keyType: 'ml-dsa', usages: ['SIGN_VERIFY'], parameterSet: 'ML-DSA-65' },
+  ML_DSA_87: { keyType: 'ml-dsa', usages: ['SIGN_VERIFY'], parameterSet: 'ML-DSA-87' },
 };
 
 /** What CreateKey asks the boundary for: one secret key, or a pair (the KMS key is the private half). */
@@ -40,8 +45,15 @@ export function keyRequest(keySpec: string, keyUsage: KeyUsage, label: string): 
   if (spec.keyType === 'aes') return { kind: 'secret', mechanism: 'AES-KEY-GEN', template: { class: 'secret-key', keyType: 'aes', valueLen: spec.bytes!, encrypt: true, decrypt: true, label } };
   if (spec.keyType === 'generic-secret') return { kind: 'secret', mechanism: 'GENERIC-SECRET-KEY-GEN', template: { class: 'secret-key', keyType: 'generic-secret', valueLen: spec.bytes!, sign: true, verify: true, label } };
   const enc = keyUsage === 'ENCRYPT_DECRYPT';
-  const pub: Template = { class: 'public-key', keyType: spec.keyType, label, verify: !enc, encrypt: enc, wrap: false, derive: false };
-  const priv: Template = { class: 'private-key', keyType: spec.keyType, label, sign: !enc, decrypt: enc, unwrap: false, derive: false };
+  const agree = keyUsage === 'KEY_AGREEMENT';
+  const pub: Template = { class: 'public-key', keyType: spec.keyType, label, verify: !enc && !agree, encrypt: enc, wrap: false, derive: false };
+  const priv: Template = { class: 'private-key', keyType: spec.keyType, label, sign: !enc && !agree, decrypt: enc, unwrap: false, derive: agree };
+  if (spec.parameterSet) {
+    // ML-DSA has no encrypt or wrap usage at all.
+    const mlPub: Template = { class: 'public-key', keyType: 'ml-dsa', label, verify: true, parameterSet: spec.parameterSet };
+    const mlPriv: Template = { class: 'private-key', keyType: 'ml-dsa', label, sign: true, parameterSet: spec.parameterSet };
+    return { kind: 'pair', mechanism: 'ML-DSA-KEY-PAIR-GEN', publicTemplate: mlPub, privateTemplate: mlPriv };
+  }
   if (spec.curve) {
     pub.curve = spec.curve;
     priv.curve = spec.curve;
@@ -60,10 +72,14 @@ export function describeSpec(o: ObjectInfo): { keySpec: string; keyUsage: KeyUsa
     return spec ? { keySpec: spec[0], keyUsage: 'GENERATE_VERIFY_MAC' } : undefined;
   }
   if (o.class !== 'private-key') return undefined;
-  const usage: KeyUsage | undefined = o.sign ? 'SIGN_VERIFY' : o.decrypt ? 'ENCRYPT_DECRYPT' : undefined;
+  const usage: KeyUsage | undefined = o.sign ? 'SIGN_VERIFY' : o.decrypt ? 'ENCRYPT_DECRYPT' : o.derive && o.keyType === 'ec' ? 'KEY_AGREEMENT' : undefined;
   if (!usage) return undefined;
   if (o.keyType === 'ec') {
     const spec = Object.entries(KEY_SPECS).find(([, s]) => s.curve === o.curve);
+    return spec?.[1].usages.includes(usage) ? { keySpec: spec[0], keyUsage: usage } : undefined;
+  }
+  if (o.keyType === 'ml-dsa') {
+    const spec = Object.entries(KEY_SPECS).find(([, s]) => s.parameterSet === o.parameterSet);
     return spec && usage === 'SIGN_VERIFY' ? { keySpec: spec[0], keyUsage: usage } : undefined;
   }
   if (o.keyType === 'rsa' && [2048, 3072, 4096].includes(o.modulusBits ?? 0)) return { keySpec: `RSA_${o.modulusBits}`, keyUsage: usage };
@@ -80,13 +96,21 @@ const DIGEST_INFO: Record<string, string> = {
 const DIGEST_LEN: Record<string, number> = { 'SHA-256': 32, 'SHA-384': 48, 'SHA-512': 64 };
 
 export function signingAlgorithms(keySpec: string): string[] {
+  if (keySpec.startsWith('ML_DSA_')) return ['ML_DSA_SHAKE_256'];
   if (keySpec.startsWith('RSA_')) return ['RSASSA_PSS_SHA_256', 'RSASSA_PSS_SHA_384', 'RSASSA_PSS_SHA_512', 'RSASSA_PKCS1_V1_5_SHA_256', 'RSASSA_PKCS1_V1_5_SHA_384', 'RSASSA_PKCS1_V1_5_SHA_512'];
   return [{ ECC_NIST_P256: 'ECDSA_SHA_256', ECC_SECG_P256K1: 'ECDSA_SHA_256', ECC_NIST_P384: 'ECDSA_SHA_384', ECC_NIST_P521: 'ECDSA_SHA_512' }[keySpec] ?? 'ECDSA_SHA_256'];
 }
 
 /** Mechanism, params and the bytes to pass for one SigningAlgorithm and MessageType. */
-export function signingMechanism(keySpec: string, algorithm: string, messageType: 'RAW' | 'DIGEST', message: Uint8Array): { mechanism: string; params: MechanismParams; data: Uint8Array } {
+export function signingMechanism(keySpec: string, algorithm: string, messageType: 'RAW' | 'DIGEST' | 'EXTERNAL_MU', message: Uint8Array): { mechanism: string; params: MechanismParams; data: Uint8Array } {
   if (!signingAlgorithms(keySpec).includes(algorithm)) throw new KmsError('InvalidKeyUsageException', `SigningAlgorithm ${algorithm.slice(0, 40)} does not fit ${keySpec}`);
+  if (algorithm === 'ML_DSA_SHAKE_256') {
+    // Pure ML-DSA (FIPS 204 Algorithm 2) with an empty context, as AWS KMS signs RAW messages.
+    // EXTERNAL_MU would need the boundary to sign a caller's μ (FIPS 204 §6.2 external-μ); it cannot yet.
+    if (messageType !== 'RAW') throw new KmsError('ValidationException', `MessageType ${messageType} is not supported for ML-DSA keys; use RAW`);
+    return { mechanism: 'ML-DSA', params: {}, data: message };
+  }
+  if (messageType === 'EXTERNAL_MU') throw new KmsError('ValidationException', 'MessageType EXTERNAL_MU is for ML-DSA keys');
   const hash = HASH_OF[algorithm.slice(-7)]!;
   if (messageType === 'DIGEST' && message.length !== DIGEST_LEN[hash]) throw new KmsError('ValidationException', `a ${hash} digest is ${DIGEST_LEN[hash]} bytes`);
   const h = hash.replace('-', '');

@@ -5,6 +5,7 @@
 import { type Hsm, HsmError, type ObjectInfo } from '../../boundary/api.js';
 import { blobAad, decodeBlob, encodeBlob } from './ciphertext-blob.js';
 import { KmsError } from './errors.js';
+import { mlDsaSpki } from './ml-dsa-spki.js';
 import { aliasArn, aliasName, keyArn, keyRef } from './key-ids.js';
 import { describeSpec, encryptionAlgorithms, type KeyUsage, keyRequest, macAlgorithms, macMechanism, signingAlgorithms, signingMechanism } from './key-specs.js';
 import type { Caller } from './sigv4.js';
@@ -14,10 +15,10 @@ export interface KmsContext {
   caller: Caller;
 }
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 export type Handler = (ctx: KmsContext, req: Json) => Promise<Json>;
 
-interface KmsKey {
+export interface KmsKey {
   info: ObjectInfo;
   keySpec: string;
   keyUsage: KeyUsage;
@@ -25,7 +26,7 @@ interface KmsKey {
 
 const ACCESS_KEY_LABEL = 'coffer:kms-access-key:';
 
-async function findKey(ctx: KmsContext, keyId: unknown): Promise<KmsKey> {
+export async function findKey(ctx: KmsContext, keyId: unknown): Promise<KmsKey> {
   const ref = keyRef(keyId, ctx.caller.partition);
   const info = await ctx.hsm.getAttributes(ctx.caller.session, ref);
   const spec = describeSpec(info);
@@ -34,35 +35,35 @@ async function findKey(ctx: KmsContext, keyId: unknown): Promise<KmsKey> {
 }
 
 /** AWS refuses cryptographic use of a disabled key (DisabledException) or one pending deletion (KMSInvalidStateException). */
-function usable(k: KmsKey, ctx: KmsContext): void {
+export function usable(k: KmsKey, ctx: KmsContext): void {
   const arn = keyArn(ctx.caller.region, ctx.caller.partition, k.info.uid);
   if (k.info.state === 'disabled') throw new KmsError('DisabledException', `${arn} is disabled.`);
   if (k.info.state !== 'enabled') throw new KmsError('KMSInvalidStateException', `${arn} is pending deletion.`);
 }
 
-function needUsage(k: KmsKey, usage: KeyUsage): void {
+export function needUsage(k: KmsKey, usage: KeyUsage): void {
   if (k.keyUsage !== usage) throw new KmsError('InvalidKeyUsageException', `the key's KeyUsage is ${k.keyUsage}`);
 }
 
 /** The public peer of a pair's private half (verify, encrypt, GetPublicKey). */
-function peerOf(k: KmsKey): string {
+export function peerOf(k: KmsKey): string {
   if (k.info.class === 'secret-key') return k.info.uid;
   if (!k.info.peer) throw new KmsError('KMSInvalidStateException', 'the key pair has no public half');
   return k.info.peer;
 }
 
-function b64in(v: unknown, what: string, max = 4096): Uint8Array {
+export function b64in(v: unknown, what: string, max = 4096): Uint8Array {
   if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) throw new KmsError('ValidationException', `${what} must be base64`);
   const b = Buffer.from(v, 'base64');
   if (b.length < 1 || b.length > max) throw new KmsError('ValidationException', `${what} must be 1 to ${max} bytes`);
   return new Uint8Array(b);
 }
 
-function b64out(b: Uint8Array): string {
+export function b64out(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
 }
 
-function context(v: unknown): Record<string, string> | undefined {
+export function context(v: unknown): Record<string, string> | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'object' || v === null || Array.isArray(v) || !Object.values(v).every((x) => typeof x === 'string')) {
     throw new KmsError('ValidationException', 'EncryptionContext is a map of strings');
@@ -96,6 +97,7 @@ function metadata(ctx: KmsContext, k: KmsKey): Json {
   if (k.keyUsage === 'ENCRYPT_DECRYPT') m.EncryptionAlgorithms = encryptionAlgorithms(k.keySpec);
   if (k.keyUsage === 'SIGN_VERIFY') m.SigningAlgorithms = signingAlgorithms(k.keySpec);
   if (k.keyUsage === 'GENERATE_VERIFY_MAC') m.MacAlgorithms = macAlgorithms(k.keySpec);
+  if (k.keyUsage === 'KEY_AGREEMENT') m.KeyAgreementAlgorithms = ['ECDH'];
   return m;
 }
 
@@ -113,7 +115,7 @@ async function allKeys(ctx: KmsContext): Promise<KmsKey[]> {
 }
 
 /** Marker-based paging over a sorted list: the marker is the last returned index, base64url. */
-function page<T>(items: T[], req: Json): { items: T[]; next?: string } {
+export function page<T>(items: T[], req: Json): { items: T[]; next?: string } {
   const limit = req.Limit === undefined ? 100 : Number(req.Limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new KmsError('ValidationException', 'Limit is 1 to 1000');
   const start = typeof req.Marker === 'string' ? Number(Buffer.from(req.Marker, 'base64url').toString()) : 0;
@@ -155,10 +157,15 @@ async function generateDataKey(ctx: KmsContext, req: Json, withPlaintext: boolea
   }
 }
 
+/** The KMS key and, for a pair, its public half: state changes apply to both (the public half verifies and encrypts outside KMS too, through REST and PKCS#11). */
+function halves(k: KmsKey): string[] {
+  return k.info.peer ? [k.info.uid, k.info.peer] : [k.info.uid];
+}
+
 async function setState(ctx: KmsContext, req: Json, state: 'enabled' | 'disabled'): Promise<Json> {
   const k = await findKey(ctx, req.KeyId);
   if (k.info.state === 'pending-deletion') throw new KmsError('KMSInvalidStateException', 'the key is pending deletion');
-  await ctx.hsm.setKeyState(ctx.caller.session, k.info.uid, state);
+  for (const uid of halves(k)) await ctx.hsm.setKeyState(ctx.caller.session, uid, state);
   return {};
 }
 
@@ -174,7 +181,7 @@ async function aliasHolder(ctx: KmsContext, alias: string): Promise<KmsKey> {
 export const OPERATIONS: Record<string, Handler> = {
   async CreateKey(ctx, req) {
     const keySpec = req.KeySpec === undefined ? String(req.CustomerMasterKeySpec ?? 'SYMMETRIC_DEFAULT') : String(req.KeySpec);
-    const keyUsage = String(req.KeyUsage ?? (keySpec.startsWith('HMAC_') ? 'GENERATE_VERIFY_MAC' : keySpec.startsWith('ECC_') ? 'SIGN_VERIFY' : 'ENCRYPT_DECRYPT')) as KeyUsage;
+    const keyUsage = String(req.KeyUsage ?? (keySpec.startsWith('HMAC_') ? 'GENERATE_VERIFY_MAC' : keySpec.startsWith('ECC_') || keySpec.startsWith('ML_DSA_') ? 'SIGN_VERIFY' : 'ENCRYPT_DECRYPT')) as KeyUsage;
     const description = req.Description === undefined ? '' : str(req.Description, 'Description', 8192);
     if (req.Origin !== undefined && req.Origin !== 'AWS_KMS') throw new KmsError('UnsupportedOperationException', 'only Origin AWS_KMS is supported');
     const r = keyRequest(keySpec, keyUsage, description);
@@ -198,11 +205,12 @@ export const OPERATIONS: Record<string, Handler> = {
     const k = await findKey(ctx, req.KeyId);
     const days = req.PendingWindowInDays === undefined ? 30 : Number(req.PendingWindowInDays);
     const date = await ctx.hsm.scheduleDeletion(ctx.caller.session, k.info.uid, days);
+    if (k.info.peer) await ctx.hsm.scheduleDeletion(ctx.caller.session, k.info.peer, days);
     return { KeyId: keyArn(ctx.caller.region, ctx.caller.partition, k.info.uid), DeletionDate: Date.parse(date) / 1000, KeyState: 'PendingDeletion', PendingWindowInDays: days };
   },
   async CancelKeyDeletion(ctx, req) {
     const k = await findKey(ctx, req.KeyId);
-    await ctx.hsm.cancelDeletion(ctx.caller.session, k.info.uid);
+    for (const uid of halves(k)) await ctx.hsm.cancelDeletion(ctx.caller.session, uid);
     return { KeyId: keyArn(ctx.caller.region, ctx.caller.partition, k.info.uid) };
   },
   async CreateAlias(ctx, req) {
@@ -323,9 +331,12 @@ export const OPERATIONS: Record<string, Handler> = {
   async GetPublicKey(ctx, req) {
     const k = await findKey(ctx, req.KeyId);
     if (k.info.class !== 'private-key') throw new KmsError('UnsupportedOperationException', 'a symmetric key has no public key');
-    const spki = await ctx.hsm.getPublicKey(ctx.caller.session, peerOf(k));
+    const pub = await ctx.hsm.getPublicKey(ctx.caller.session, peerOf(k));
+    // The boundary gives ML-DSA public keys raw; KMS clients expect SPKI like every other key.
+    const spki = k.info.keyType === 'ml-dsa' ? mlDsaSpki(k.info.parameterSet ?? '', pub) : pub;
     const out: Json = { KeyId: keyArn(ctx.caller.region, ctx.caller.partition, k.info.uid), PublicKey: b64out(spki), KeySpec: k.keySpec, CustomerMasterKeySpec: k.keySpec, KeyUsage: k.keyUsage };
     if (k.keyUsage === 'SIGN_VERIFY') out.SigningAlgorithms = signingAlgorithms(k.keySpec);
+    else if (k.keyUsage === 'KEY_AGREEMENT') out.KeyAgreementAlgorithms = ['ECDH'];
     else out.EncryptionAlgorithms = encryptionAlgorithms(k.keySpec);
     return out;
   },
@@ -351,10 +362,10 @@ export const OPERATIONS: Record<string, Handler> = {
   },
 };
 
-function messageType(v: unknown): 'RAW' | 'DIGEST' {
+function messageType(v: unknown): 'RAW' | 'DIGEST' | 'EXTERNAL_MU' {
   if (v === undefined || v === 'RAW') return 'RAW';
-  if (v === 'DIGEST') return 'DIGEST';
-  throw new KmsError('ValidationException', 'MessageType is RAW or DIGEST');
+  if (v === 'DIGEST' || v === 'EXTERNAL_MU') return v;
+  throw new KmsError('ValidationException', 'MessageType is RAW, DIGEST or EXTERNAL_MU');
 }
 
 function tagMap(tags: unknown): Record<string, string> {

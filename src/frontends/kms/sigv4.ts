@@ -24,6 +24,8 @@ export interface ReceivedRequest {
 }
 
 export interface Caller {
+  /** The access key the request was signed with (the rate limit's bucket). */
+  accessKeyId: string;
   session: string;
   user: string;
   partition: string;
@@ -94,7 +96,7 @@ export async function authenticate(hsm: Hsm, req: ReceivedRequest, replay: Repla
     throw new KmsError('InvalidSignatureException', 'The request signature we calculated does not match the signature you provided.');
   }
   if (!replay.admit(signature, nowMs)) throw new KmsError('InvalidSignatureException', 'the request was already received (replay)');
-  return { ...who, region };
+  return { ...who, region, accessKeyId };
 }
 
 /** The SDK signs the path URI-encoded once per segment (SigV4 for non-S3 services encodes it twice; KMS uses "/"). */
