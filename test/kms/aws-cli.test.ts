@@ -5,9 +5,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createPublicKey, createVerify, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { startTestServer, type TestServer } from '../cli/cli-harness.js';
 
@@ -117,12 +118,12 @@ test('symmetric key through the CLI: create, describe, list, alias, encrypt/decr
   const listed = (await ok(['list-keys'])).Keys as { KeyId: string; KeyArn: string }[];
   assert.ok(listed.some((k) => k.KeyId === keyId && k.KeyArn === created.Arn));
 
-  assert.deepEqual(await ok(['create-alias', '--alias-name', 'alias/orders', '--target-key-id', keyId]), {});
+  assert.deepEqual(await ok(['create-alias', '--alias-name', 'alias/cli-test', '--target-key-id', keyId]), {});
   const aliases = (await ok(['list-aliases'])).Aliases as { AliasName: string; TargetKeyId?: string }[];
-  assert.ok(aliases.some((a) => a.AliasName === 'alias/orders' && a.TargetKeyId === keyId));
+  assert.ok(aliases.some((a) => a.AliasName === 'alias/cli-test' && a.TargetKeyId === keyId));
 
   const plaintext = randomBytes(100);
-  const enc = await ok(['encrypt', '--key-id', 'alias/orders', '--plaintext', fileb('plain.bin', plaintext), '--encryption-context', 'table=orders,id=1']);
+  const enc = await ok(['encrypt', '--key-id', 'alias/cli-test', '--plaintext', fileb('plain.bin', plaintext), '--encryption-context', 'table=orders,id=1']);
   assert.equal(enc.KeyId, created.Arn);
   assert.equal(enc.EncryptionAlgorithm, 'SYMMETRIC_DEFAULT');
   const blob = fileb('blob.bin', b64(enc.CiphertextBlob));
@@ -133,7 +134,7 @@ test('symmetric key through the CLI: create, describe, list, alias, encrypt/decr
   assert.equal(wrongContext.code, SERVICE_ERROR);
   assert.match(wrongContext.stderr, /InvalidCiphertextException/);
 
-  const dk = await ok(['generate-data-key', '--key-id', 'alias/orders', '--key-spec', 'AES_256', '--encryption-context', 'table=orders,id=7']);
+  const dk = await ok(['generate-data-key', '--key-id', 'alias/cli-test', '--key-spec', 'AES_256', '--encryption-context', 'table=orders,id=7']);
   const dataKey = b64(dk.Plaintext);
   assert.equal(dataKey.length, 32);
   const unwrapped = await ok(['decrypt', '--ciphertext-blob', fileb('dk.bin', b64(dk.CiphertextBlob)), '--encryption-context', 'table=orders,id=7']);
@@ -231,4 +232,36 @@ test('a wrong secret: the CLI reports InvalidSignatureException and exits 254', 
   } finally {
     env = saved;
   }
+});
+
+/** The shell block after this marker in docs/kms.md is the CLI walk-through users copy. */
+const DOC_MARKER = '<!-- run by test/kms/aws-cli.test.ts: keep it self-contained -->';
+
+test('docs/kms.md: the AWS CLI walk-through runs verbatim', { timeout: 300_000 }, async () => {
+  const doc = readFileSync(fileURLToPath(new URL('../../../docs/kms.md', import.meta.url)), 'utf8');
+  const at = doc.indexOf(DOC_MARKER);
+  assert.ok(at >= 0, 'the marker is in docs/kms.md');
+  const block = /```sh\n([\s\S]*?)```/.exec(doc.slice(at));
+  assert.ok(block, 'a sh block follows the marker');
+  const work = mkdtempSync(join(dir, 'doc-'));
+  const r = await new Promise<AwsResult>((resolve, reject) => {
+    // -e: a failing step fails the test (the refused decrypt is handled by the block's `||`).
+    const child = spawn('/bin/sh', ['-e', '-c', block[1]!], {
+      // The Debian CLI first on PATH, as on a machine with only it installed.
+      env: { ...env, PATH: `/usr/bin:${process.env.PATH ?? ''}`, COFFER_ADDR: server.addr, COFFER_TOKEN: server.token },
+      cwd: work,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+  });
+  assert.equal(r.code, 0, `the block failed:\n${r.stdout}\n${r.stderr}`);
+  const lines = r.stdout.trim().split('\n').map((l) => l.trim());
+  assert.deepEqual(lines, ['{"version":2}', '32', 'refused: 254'], r.stdout);
+  assert.match(r.stderr, /InvalidCiphertextException/);
+  assert.equal(readFileSync(join(work, 'row1.key'))[0], 0x01, 'the wrapped key file holds a Coffer blob');
 });
