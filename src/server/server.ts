@@ -129,7 +129,16 @@ export async function startServer(opts: ServerStartOptions): Promise<RunningServ
       log: (msg, fields) => app.log.warn(fields ?? {}, msg),
     });
   }
-  const hostcmd = await startHostCmd(config, hsm, dev, (msg, fields) => app.log.warn(fields ?? {}, msg));
+  let hostcmd: HostCmdServer | undefined;
+  try {
+    hostcmd = await startHostCmd(config, hsm, dev, (msg, fields) => app.log.warn(fields ?? {}, msg));
+  } catch (e) {
+    // A misconfigured port stops the start: release what is already listening.
+    await pkcs11?.close();
+    await app.close();
+    hsm.close();
+    throw e;
+  }
   const purge = setInterval(() => {
     try {
       if (hsm.status().state === 'unsealed') hsm.purgeDueDeletions();

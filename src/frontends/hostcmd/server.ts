@@ -105,7 +105,10 @@ export async function startHostCmdServer(o: HostCmdOptions): Promise<HostCmdServ
   const maxPipelined = o.maxPipelined ?? 64;
   const port = new PortSession(o.hsm, o.account, log);
   // A wrong password or account is a configuration error: say so at start rather than on the first command.
-  if (o.hsm.status().state === 'unsealed') await port.login();
+  if (o.hsm.status().state === 'unsealed')
+    await port.login().catch((e: unknown) => {
+      throw new Error(`[hostcmd] account ${o.account.user} cannot log in: ${e instanceof Error ? e.message : String(e)}`);
+    });
   const ctx: CommandContext = port;
   const fault = (e: unknown, command: string): void => log('hostcmd: internal error answering a command', { command, error: e instanceof Error ? e.name : typeof e });
   const sockets = new Set<Socket>();
