@@ -10,7 +10,9 @@ import type { Session } from '../sessions.js';
 import type { Attributes } from '../types.js';
 import { now, type ModuleCore } from './core.js';
 
-const INDEX = 'kms.access-keys';
+/** The system record listing access keys (id, owner, uid of the sealed secret); backups carry it. */
+export const ACCESS_KEY_INDEX = 'kms.access-keys';
+const INDEX = ACCESS_KEY_INDEX;
 const MAX_KEYS_PER_USER = 2; // as AWS IAM allows two access keys per user
 const ID = /^CFR[A-Z2-7]{17}$/;
 const SECRET_CHARS = 40;

@@ -31,6 +31,7 @@ import {
 } from '../store/backup-format.js';
 import type { Session } from '../sessions.js';
 import type { PartitionRecord, Role, StoredObject, UserRecord } from '../types.js';
+import { ACCESS_KEY_INDEX } from './access-keys.js';
 import { isSystemPartition } from './audit-trail.js';
 import { decodeShare, issueShares, type ShareOut } from '../ceremony/share-io.js';
 import { type ModuleCore, NAME, now, PARTITION } from './core.js';
@@ -171,11 +172,13 @@ export class Backup {
     const announce = c.guardStore(() => c.vault.appendAudit({ actor: s.user, op: 'backup.snapshot', target: backupId, outcome: 'ok' }));
     const chainHead: ChainHead = { seq: announce.seq, hash: announce.hash };
     const snap = c.guardStore(() => this.#snapshot());
+    // The access-key index travels too: without it the restored access-key secrets verify nothing.
+    const kmsAccessKeys = c.guardStore(() => c.vault.getSystemRecord(ACCESS_KEY_INDEX))?.body;
     const counts: BackupCounts = { partitions: snap.partitions.length, users: snap.users.length, objects: snap.objects.length, versions: 0 };
     for (const o of snap.objects) counts.versions += o.secrets.size;
     let payload: SecretBytes;
     try {
-      payload = encodePayload({ partitions: snap.partitions, users: snap.users, chainHead, counts }, snap.objects);
+      payload = encodePayload({ partitions: snap.partitions, users: snap.users, chainHead, counts, ...(kmsAccessKeys ? { kmsAccessKeys } : {}) }, snap.objects);
     } finally {
       for (const o of snap.objects) for (const x of o.secrets.values()) x.destroy();
     }
@@ -352,6 +355,8 @@ export class Backup {
           else c.vault.putUser(u);
         }
         for (const o of contents.objects) c.vault.putObject(o.object, material.get(o.object.uid));
+        const accessKeys = restoredAccessKeys(contents.kmsAccessKeys, new Set(contents.objects.map((o) => o.object.uid)));
+        if (accessKeys.length > 0) c.vault.putSystemRecord(ACCESS_KEY_INDEX, JSON.stringify(accessKeys));
         c.vault.appendAudit({
           actor: s.user,
           op: 'backup.restore',
@@ -372,6 +377,19 @@ export class Backup {
       skippedUsers,
     };
   }
+}
+
+/** The backup's access-key index entries whose sealed secret was restored with it (restore needs an empty module, so there is no index to merge with). */
+function restoredAccessKeys(index: unknown, restored: Set<string>): unknown[] {
+  if (typeof index !== 'string') return [];
+  let list: unknown;
+  try {
+    list = JSON.parse(index);
+  } catch {
+    throw new HsmError('BACKUP_INVALID', 'the access-key index is not JSON');
+  }
+  if (!Array.isArray(list)) throw new HsmError('BACKUP_INVALID', 'the access-key index is not a list');
+  return list.filter((k) => typeof k === 'object' && k !== null && restored.has((k as { uid?: unknown }).uid as string));
 }
 
 /** What approvers of an export see of its custodians: kinds and public keys, never a passphrase. */

@@ -64,6 +64,8 @@ export interface BackupContents {
   objects: BackupObject[];
   chainHead: ChainHead;
   counts: BackupCounts;
+  /** The AWS-KMS access-key index (system record, JSON); the sealed secrets it points at are among `objects`. Absent in older backups. */
+  kmsAccessKeys?: string;
 }
 
 /** Decoded payload: the records, and each object's secrets by version (the caller destroys them). */
