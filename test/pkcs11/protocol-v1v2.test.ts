@@ -346,3 +346,19 @@ test('ML-KEM (PKCS#11 3.2): CKM_ML_KEM_KEY_PAIR_GEN makes CKK_ML_KEM keys with t
     cc.close();
   }
 });
+
+test('NULL mechanism (p11-kit 0.25.3+): C_SignInit / C_DigestInit with it end the active operation, at protocols 1 and 2', async () => {
+  await withVersions(async (v) => {
+    const { c, s } = await loggedIn(v);
+    const cancel: Mech = { type: NULL_MECHANISM, param: new Uint8Array(0) };
+    const pubT = [boolAttr(CKA.TOKEN, false), bytesAttr(CKA.EC_PARAMS, hex(P256))];
+    const [, priv] = ok(await c.call('C_GenerateKeyPair', s, mech(v, 0x1040), pubT, [boolAttr(CKA.TOKEN, false), boolAttr(CKA.SIGN, true)]), 'pair') as [bigint, bigint];
+    ok(await c.call('C_SignInit', s, mech(v, 0x1041), priv), 'sign init');
+    ok(await c.call('C_SignInit', s, cancel, 0), 'cancel');
+    assert.equal(ckr(await c.call('C_Sign', s, new Uint8Array(32), 64)), CKR.OPERATION_NOT_INITIALIZED);
+    ok(await c.call('C_SignInit', s, mech(v, 0x1041), priv), 'a new operation may start');
+    ok(await c.call('C_DigestInit', s, cancel), 'cancelling digest leaves signing alone');
+    assert.equal(((ok(await c.call('C_Sign', s, new Uint8Array(32), 64), 'sign')[0] as { data: Uint8Array }).data).length, 64);
+    c.close();
+  });
+});

@@ -10,6 +10,7 @@ import { toTemplate } from './attributes.js';
 import type { Args, OutValue } from './codec.js';
 import { CKR } from './constants.js';
 import type { Handler } from './general-calls.js';
+import { NULL_MECHANISM } from './mechanism-wire.js';
 import { resolveMechanism } from './mechanisms.js';
 import { bytesReply } from './output.js';
 
@@ -17,6 +18,7 @@ type Kind = ActiveOperation['kind'];
 
 function init(app: Application, a: Args, kind: Kind): OutValue[] {
   const s = app.session(a.u(0));
+  if (cancelled(s, a, kind)) return [];
   if (s.op || s.find) throw new CkrError(CKR.OPERATION_ACTIVE);
   const { name, params } = resolveMechanism(a.M(1), kind as Operation);
   const op: ActiveOperation = { kind, mechanism: name, params, parts: [], size: 0, multi: false };
@@ -26,6 +28,13 @@ function init(app: Application, a: Args, kind: Kind): OutValue[] {
   }
   s.op = op;
   return [];
+}
+
+/** PKCS#11 v3.0 §5.2: a NULL mechanism (p11-kit 0.25.3+ sends NULL_MECHANISM) ends the active operation of that kind. */
+function cancelled(s: P11Session, a: Args, kind: Kind): boolean {
+  if (a.M(1).type !== NULL_MECHANISM) return false;
+  if (s.op?.kind === kind) delete s.op;
+  return true;
 }
 
 function active(s: P11Session, kind: Kind): ActiveOperation {
@@ -148,6 +157,7 @@ export const CRYPTO_CALLS: Record<string, Handler> = {
   C_SignFinal: final('sign'),
   C_DigestInit: (app, a) => {
     const s = app.session(a.u(0));
+    if (cancelled(s, a, 'digest')) return [];
     if (s.op || s.find) throw new CkrError(CKR.OPERATION_ACTIVE);
     const { name } = resolveMechanism(a.M(1), 'digest');
     s.op = { kind: 'digest', mechanism: name, params: {}, parts: [], size: 0, multi: false };
