@@ -4,11 +4,12 @@
 // is a child process (bench/rest-server.ts: startServer in dev mode, as `coffer server --dev`,
 // in-memory store, rate limit off) so its CPU is measured apart from the load generator's. A
 // failed request aborts the run. `--quick`: 1 s rows; `--seconds N`; `--profile`: V8 CPU
-// profile of the server's main thread during each KMS operation, summarised by area.
+// profile of the server's main thread during each KMS operation, summarised by layer and area;
+// `--profile-dir D` also keeps the .cpuprofile files in D.
 
 import '../src/server/thread-pool.js'; // first: the same thread-pool sizing as the server
 import { Agent } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -20,7 +21,10 @@ const CALLERS = 16;
 const quick = process.argv.includes('--quick');
 const secondsArg = process.argv.indexOf('--seconds');
 const SECONDS = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : quick ? 1 : 10;
-const PROFILE = process.argv.includes('--profile');
+const profileDirArg = process.argv.indexOf('--profile-dir');
+/** Where to keep the .cpuprofile files (open them in Chrome DevTools); a temp directory otherwise. */
+const PROFILE_DIR = profileDirArg > 0 ? process.argv[profileDirArg + 1] : undefined;
+const PROFILE = process.argv.includes('--profile') || PROFILE_DIR !== undefined;
 const WARM_UP_SECONDS = quick ? 0.5 : 2;
 
 const MESSAGE = new Uint8Array(64).fill(0x61); // as the REST and boundary sign rows
@@ -132,6 +136,10 @@ async function profile(server: ServerChild, c: Case): Promise<string[]> {
     const d = await drive(SECONDS, CALLERS, c.kms);
     await server.stopProfile(join(dir, 'server.cpuprofile'));
     const p = readProfile(dir);
+    if (PROFILE_DIR) {
+      mkdirSync(PROFILE_DIR, { recursive: true });
+      copyFileSync(join(dir, 'server.cpuprofile'), join(PROFILE_DIR, `kms-${c.operation.split(' ')[0]}.cpuprofile`));
+    }
     return [
       `profile of KMS ${c.operation} with ${CALLERS} callers (${Math.round(d.requestsPerSecond)} req/s while profiled), V8 CPU profiler on the server child:`,
       'server main thread, each sample charged to the first layer on its stack of: SigV4, boundary, KMS front end, HTTP:',
