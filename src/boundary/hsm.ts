@@ -15,6 +15,8 @@ import { Ceremony } from './module/ceremony.js';
 import { Quorum } from './module/quorum.js';
 import { Backup } from './module/backup.js';
 import { Payment } from './module/payment.js';
+import { type PaymentKeys, paymentKeysOf } from './module/payment-keys.js';
+import { PaymentComponents } from './module/payment-components.js';
 import { AccessKeys } from './module/access-keys.js';
 import { DataKeys } from './module/data-keys.js';
 import { openVault } from './store/vault.js';
@@ -151,6 +153,18 @@ export class Hsm {
   readonly paymentVerifyArqc: Payment['verifyArqc'];
   readonly paymentGenerateMac: Payment['generateMac'];
   readonly paymentVerifyMac: Payment['verifyMac'];
+  /** TR-31 / X9.143 key blocks (versions B and D) under a K0/K1 KBPK or the partition's own ('partition'); exportability N is refused (attacks.md C-10). */
+  readonly paymentExportKeyBlock: PaymentKeys['exportKeyBlock'];
+  /** Imports a key block (A and C only where the partition allows); the header's fields become the key's fixed attributes. */
+  readonly paymentImportKeyBlock: PaymentKeys['importKeyBlock'];
+  /** Officer: the partition's own KBPK, under which keys held as { keyBlock } references are opened. */
+  readonly paymentCreatePartitionKbpk: PaymentKeys['createPartitionKbpk'];
+  /** Officer: partition key block policy (tr31LegacyImport). */
+  readonly paymentSetPartitionPolicy: PaymentKeys['setPartitionPolicy'];
+  /** Officer: opens the forming of a key from 2 or 3 clear components under dual control (attacks.md C-08). */
+  readonly paymentBeginComponents: PaymentComponents['beginComponents'];
+  /** A custodian enters one component (a different account each); the last forms the key. */
+  readonly paymentEnterComponent: PaymentComponents['enterComponent'];
   /** DUKPT (ANSI X9.24-1 TDES, X9.24-3 AES) from a B0 BDK: PIN translation to a zone key, request MAC verify, request data decrypt. */
   readonly paymentTranslatePinFromDukpt: Payment['translatePinFromDukpt'];
   readonly paymentVerifyDukptMac: Payment['verifyDukptMac'];
@@ -256,6 +270,14 @@ export class Hsm {
     this.paymentVerifyArqc = payment.verifyArqc.bind(payment);
     this.paymentGenerateMac = payment.generateMac.bind(payment);
     this.paymentVerifyMac = payment.verifyMac.bind(payment);
+    const paymentKeys = paymentKeysOf(core);
+    this.paymentExportKeyBlock = paymentKeys.exportKeyBlock.bind(paymentKeys);
+    this.paymentImportKeyBlock = paymentKeys.importKeyBlock.bind(paymentKeys);
+    this.paymentCreatePartitionKbpk = paymentKeys.createPartitionKbpk.bind(paymentKeys);
+    this.paymentSetPartitionPolicy = paymentKeys.setPartitionPolicy.bind(paymentKeys);
+    const components = new PaymentComponents(core);
+    this.paymentBeginComponents = components.beginComponents.bind(components);
+    this.paymentEnterComponent = components.enterComponent.bind(components);
     this.paymentTranslatePinFromDukpt = payment.translatePinFromDukpt.bind(payment);
     this.paymentVerifyDukptMac = payment.verifyDukptMac.bind(payment);
     this.paymentDecryptDukptData = payment.decryptDukptData.bind(payment);

@@ -30,7 +30,10 @@ import type { SecretBytes } from '../secret.js';
 import type { Session } from '../sessions.js';
 import type { AuditEvent } from '../store/types.js';
 import type { LoadedKey, PaymentGrant, UserRecord } from '../types.js';
-import { bytes, checkKeyUsable, type KeyRef, type ModuleCore, type Resolved } from './core.js';
+import { bytes, checkKeyUsable, type ModuleCore, type Resolved } from './core.js';
+// A payment key argument is a stored key (uid or alias/…) or { keyBlock } under the partition's KBPK (module/payment-keys.ts).
+import { dropTransient, isKeyBlockRef, openKeyBlockReference, type PaymentKeyRef as KeyRef, transientKey } from './payment-keys.js';
+import { modeAllows } from '../mechanisms/payment/tr31-header.js';
 import { type AttemptKind, AttemptLimits } from './payment-limits.js';
 import { quorumGate, registerQuorumExecutor } from './quorum-requests.js';
 
@@ -92,11 +95,12 @@ export class Payment {
   /** Step-for-step the guard's checks for a payment key: state, session, object, role, TR-31 usage, state, type. */
   #resolve(s: Session, ref: KeyRef, op: string, usages: readonly string[]): Resolved {
     try {
-      const r = this.core.resolve(s, ref, 'KEY_HANDLE_INVALID');
+      const r = isKeyBlockRef(ref) ? openKeyBlockReference(this.core, s, ref) : this.core.resolve(s, ref, 'KEY_HANDLE_INVALID');
       if (s.role !== 'user') throw new HsmError('USER_TYPE_INVALID', `the ${s.role} role cannot use keys`);
       const a = r.object.attrs;
       if (!a.keyUsage || !usages.includes(a.keyUsage)) throw new HsmError('KEY_FUNCTION_NOT_PERMITTED', `needs key usage ${usages.join('/')}`);
       checkKeyUsable(r.object, op.endsWith('verify') ? 'verify' : 'sign');
+      if (!modeAllows(a.modeOfUse, op)) throw new HsmError('KEY_FUNCTION_NOT_PERMITTED', `the key's TR-31 mode of use ${a.modeOfUse} forbids this`);
       if (a.class !== 'secret-key' || (a.keyType !== 'des2' && a.keyType !== 'des3' && a.keyType !== 'aes')) throw new HsmError('KEY_TYPE_INCONSISTENT', 'payment keys are TDES or AES secret keys');
       return r;
     } catch (e) {
@@ -110,7 +114,7 @@ export class Payment {
     const keys: PaymentKey[] = [];
     try {
       for (const r of resolved) {
-        const key = this.core.load(s, r, r.object.meta.currentVersion);
+        const key = transientKey(this.core, r) ?? this.core.load(s, r, r.object.meta.currentVersion);
         this.core.cache.acquire(key);
         keys.push({ r, key });
         this.core.usage.count(r, op);
@@ -134,6 +138,7 @@ export class Payment {
       throw e;
     } finally {
       for (const k of keys) this.core.cache.release(k.key);
+      for (const r of resolved) dropTransient(r);
     }
   }
 

@@ -1,0 +1,215 @@
+// Forming a payment key from clear components under dual control (issue 7 "Keys"; attacks.md C-08):
+// an officer opens a forming, each component comes from a different account, each is parity-checked
+// (TDES) and answered with its own check value, and the last one XORs them inside into a new key.
+// Formings live in memory only: they expire, and a seal or restart forgets them (components zeroed).
+
+import { randomBytes } from 'node:crypto';
+import { HsmError } from '../errors.js';
+import { checkValue } from '../mechanisms/payment/check-value.js';
+import { defaultMode, USAGE_RULES } from '../mechanisms/payment/tr31-header.js';
+import { checkConsistency, newAttributes } from '../policy/validator.js';
+import { SecretBytes } from '../secret.js';
+import type { Session } from '../sessions.js';
+import type { KeyType, Template } from '../types.js';
+import { type ModuleCore, withFacts } from './core.js';
+
+const LENGTHS: Record<'des2' | 'des3' | 'aes', readonly number[]> = { des2: [16], des3: [24], aes: [16, 24, 32] };
+const MAX_OPEN = 32;
+
+interface Forming {
+  id: string;
+  partition: string;
+  opener: string;
+  keyType: 'des2' | 'des3' | 'aes';
+  usage: string;
+  label: string;
+  modeOfUse: string;
+  exportability: 'E' | 'N' | 'S';
+  count: number;
+  /** Account names that entered a component, in order. */
+  custodians: string[];
+  /** XOR of the components so far: one accumulator, so no component outlives its call. */
+  sum: SecretBytes | undefined;
+  expires: number;
+}
+
+export interface BeginComponentsInput {
+  keyType: 'des2' | 'des3' | 'aes';
+  usage: string;
+  components: 2 | 3;
+  label: string;
+  modeOfUse?: string;
+  /** The formed key's TR-31 exportability (default N). */
+  exportability?: 'E' | 'N' | 'S';
+}
+
+export interface ComponentResult {
+  /** This component's check value (3 bytes: never a full block, attacks.md C-09). */
+  kcv: Uint8Array;
+  entered: number;
+  remaining: number;
+  /** With the last component: the formed key and its check value. */
+  key?: string;
+  keyKcv?: Uint8Array;
+}
+
+/** FIPS 46-3 §1: every byte of a DES key has odd parity (its low bit makes the count of ones odd). */
+function oddParity(b: Uint8Array): boolean {
+  for (const x of b) {
+    let v = x;
+    v ^= v >> 4;
+    v ^= v >> 2;
+    v ^= v >> 1;
+    if ((v & 1) === 0) return false;
+  }
+  return true;
+}
+
+export class PaymentComponents {
+  readonly #formings = new Map<string, Forming>();
+
+  constructor(private readonly core: ModuleCore) {
+    core.onSeal.push(() => {
+      for (const f of this.#formings.values()) f.sum?.destroy();
+      this.#formings.clear();
+    });
+  }
+
+  #expire(): void {
+    const t = Date.now();
+    for (const [id, f] of this.#formings) {
+      if (f.expires <= t) {
+        f.sum?.destroy();
+        this.#formings.delete(id);
+        this.core.audit({ actor: 'system', partition: f.partition, op: 'payment.components.expire', target: id, outcome: 'failed', detail: `${f.custodians.length} of ${f.count} components` });
+      }
+    }
+  }
+
+  /** Officer: opens a forming for a key of `keyType` and `usage` from 2 or 3 components; returns its id. */
+  async beginComponents(session: string, input: BeginComponentsInput): Promise<{ forming: string; expiresAt: string }> {
+    const s = this.core.session(session, 'officer');
+    const op = 'payment.components.begin';
+    this.#expire();
+    try {
+      const p = this.core.partitionOf(s);
+      if (!input || !Object.hasOwn(LENGTHS, input.keyType)) throw new HsmError('ARGUMENTS_BAD', 'keyType is des2, des3 or aes');
+      if (input.components !== 2 && input.components !== 3) throw new HsmError('ARGUMENTS_BAD', 'components is 2 or 3');
+      const rule = typeof input.usage === 'string' ? USAGE_RULES[input.usage] : undefined;
+      if (!rule?.algorithms.includes(input.keyType === 'aes' ? 'A' : 'T')) throw new HsmError('ATTRIBUTE_VALUE_INVALID', 'usage must be a TR-31 usage for this key type');
+      const modeOfUse = input.modeOfUse ?? defaultMode(input.usage);
+      if (!rule.modes.includes(modeOfUse)) throw new HsmError('ATTRIBUTE_VALUE_INVALID', `a ${input.usage} key has no mode ${modeOfUse}`);
+      const exportability = input.exportability ?? 'N';
+      if (!['E', 'N', 'S'].includes(exportability)) throw new HsmError('ATTRIBUTE_VALUE_INVALID', 'exportability is E, N or S');
+      if (typeof input.label !== 'string' || input.label.length === 0 || input.label.length > 128) throw new HsmError('ARGUMENTS_BAD', 'label is 1-128 characters');
+      if ([...this.#formings.values()].filter((f) => f.partition === p.name).length >= MAX_OPEN) throw new HsmError('LIMIT_EXCEEDED', 'too many open formings');
+      const f: Forming = {
+        id: randomBytes(16).toString('hex'),
+        partition: p.name,
+        opener: s.user,
+        keyType: input.keyType,
+        usage: input.usage,
+        label: input.label,
+        modeOfUse,
+        exportability,
+        count: input.components,
+        custodians: [],
+        sum: undefined,
+        expires: Date.now() + this.core.shareTimeoutMs,
+      };
+      this.#formings.set(f.id, f);
+      this.core.audit({ actor: s.user, partition: p.name, op, target: f.id, outcome: 'ok', detail: `${f.keyType} ${f.usage} from ${f.count} components` });
+      return { forming: f.id, expiresAt: new Date(f.expires).toISOString() };
+    } catch (e) {
+      throw this.core.refused(s, op, undefined, e);
+    }
+  }
+
+  /**
+   * A custodian (any account of the partition, a different one for each component) enters one clear
+   * component. The last one forms the key inside: never exportable in clear, its check value returned.
+   */
+  async enterComponent(session: string, input: { forming: string; component: Uint8Array | SecretBytes }): Promise<ComponentResult> {
+    const s = this.core.session(session, 'user', 'officer');
+    const op = 'payment.components.enter';
+    this.#expire();
+    const raw = input?.component;
+    const component = raw instanceof SecretBytes ? SecretBytes.from(raw.insecureBytes()) : raw instanceof Uint8Array ? SecretBytes.from(raw) : undefined;
+    const id = typeof input?.forming === 'string' ? input.forming : '';
+    try {
+      const f = this.#formings.get(id);
+      // Another partition's forming is no forming (attacks.md D-01).
+      if (!f || f.partition !== s.partition) throw new HsmError('ARGUMENTS_BAD', 'no such forming (never opened, completed or expired)');
+      if (f.custodians.includes(s.user)) throw new HsmError('ACCESS_DENIED', 'dual control: this account has already entered a component');
+      if (!component) throw new HsmError('ARGUMENTS_BAD', 'component must be bytes');
+      const bytes = component.insecureBytes();
+      if (!LENGTHS[f.keyType].includes(bytes.length) || (f.sum && f.sum.length !== bytes.length)) throw new HsmError('KEY_SIZE_RANGE', `a ${f.keyType} component has ${LENGTHS[f.keyType].join('/')} bytes, all the same`);
+      if (f.keyType !== 'aes' && !oddParity(bytes)) throw new HsmError('DATA_INVALID', 'a TDES component has odd parity in every byte');
+      const kt = this.core.keyTypeOf(f.keyType);
+      // The component's own check value, so its custodian can confirm what was keyed in (C-08, C-09: 3 bytes).
+      const probe = kt.load('component', 0, { secret: component });
+      let kcv: Buffer;
+      try {
+        kcv = checkValue(probe, 3);
+      } finally {
+        if (probe.secret !== component) probe.secret?.destroy();
+      }
+      if (f.sum) {
+        const acc = f.sum.insecureBytes();
+        for (let i = 0; i < acc.length; i++) acc[i] ^= bytes[i];
+      } else {
+        f.sum = SecretBytes.from(bytes);
+      }
+      f.custodians.push(s.user);
+      const entered = f.custodians.length;
+      if (entered < f.count) {
+        this.core.audit({ actor: s.user, partition: f.partition, op, target: f.id, outcome: 'ok', detail: `component ${entered} of ${f.count}` });
+        return { kcv, entered, remaining: f.count - entered };
+      }
+      this.#formings.delete(f.id);
+      const formed = this.#form(s, f);
+      return { kcv, entered, remaining: 0, key: formed.uid, keyKcv: formed.kcv };
+    } catch (e) {
+      throw this.core.refused(s, op, id ? id.slice(0, 64) : undefined, e);
+    } finally {
+      component?.destroy();
+    }
+  }
+
+  /** XOR of the components → the key, stored with its usage; K0/K1 keys formed in an officer's ceremony are trusted KEKs. */
+  #form(s: Session, f: Forming): { uid: string; kcv: Buffer } {
+    const secret = f.sum!;
+    f.sum = undefined;
+    try {
+      const kt = this.core.keyTypeOf(f.keyType as KeyType);
+      if (f.keyType !== 'aes') {
+        // Two odd-parity components XOR to even parity: set it back (DES ignores parity bits, so the KCV is unchanged).
+        const b = secret.insecureBytes();
+        for (let i = 0; i < b.length; i++) if (!oddParity(b.subarray(i, i + 1))) b[i] ^= 1;
+      }
+      const probe = kt.load('component', 0, { secret }); // refuses a TDES key with equal halves (C-11 step 4)
+      const kcv = checkValue(probe, 3);
+      if (probe.secret !== secret) probe.secret?.destroy();
+      const kek = f.usage === 'K0' || f.usage === 'K1';
+      const flags: Template = kek ? { wrap: 'BEN'.includes(f.modeOfUse), unwrap: 'BDN'.includes(f.modeOfUse) } : {};
+      if (kek && flags.wrap) flags.trusted = true;
+      const tpl: Template = { label: f.label, keyUsage: f.usage, modeOfUse: f.modeOfUse, exportability: f.exportability, token: true, extractable: false, ...flags };
+      const attrs = withFacts(newAttributes('create', tpl, 'secret-key', f.keyType, { local: false }), kt.facts({ secret }));
+      checkConsistency(attrs);
+      const object = this.core.newObject(s, attrs, undefined);
+      object.meta.owner = f.opener; // the officer who opened the ceremony owns the key, not its last custodian
+      this.core.persist(s, object, new Map([[1, secret]]), {
+        actor: s.user,
+        partition: f.partition,
+        op: 'payment.components.form',
+        target: object.uid,
+        outcome: 'ok',
+        detail: `${f.keyType} ${f.usage} from ${f.count} components by ${f.custodians.join(', ')}; forming ${f.id}`,
+      }, false);
+      return { uid: object.uid, kcv };
+    } catch (e) {
+      secret.destroy();
+      throw e;
+    }
+  }
+}
