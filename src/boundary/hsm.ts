@@ -201,6 +201,7 @@ export class Hsm {
     this.getAttributes = objects.getAttributes.bind(objects);
     this.findObjects = objects.findObjects.bind(objects);
     this.getPublicKey = objects.getPublicKey.bind(objects);
+    this.getCertificate = objects.getCertificate.bind(objects);
     this.setAttributes = objects.setAttributes.bind(objects);
     this.copyObject = objects.copyObject.bind(objects);
     this.destroyObject = objects.destroyObject.bind(objects);

@@ -186,6 +186,17 @@ export class Objects {
     return Uint8Array.from(v.publicData);
   }
 
+  /** A certificate object's DER (public data, like a public key). */
+  async getCertificate(session: string, ref: KeyRef): Promise<Uint8Array> {
+    const s = this.core.session(session, 'user', 'officer');
+    const o = this.core.resolveFor(s, ref, 'OBJECT_NOT_FOUND', 'object.certificate').object;
+    const v = o.versions.find((x) => x.version === o.meta.currentVersion);
+    if (o.attrs.class !== 'certificate' || !v?.publicData) {
+      throw this.core.refused(s, 'object.certificate', o.uid, new HsmError('OBJECT_NOT_FOUND', 'not a certificate'));
+    }
+    return Uint8Array.from(v.publicData);
+  }
+
   async setAttributes(session: string, ref: KeyRef, template: Template): Promise<void> {
     const s = this.core.session(session, 'user', 'officer');
     const r = this.core.resolveFor(s, ref, 'OBJECT_NOT_FOUND', 'object.set');
