@@ -51,6 +51,8 @@ export class Hsm {
   /** Uids of the partition's objects matching every attribute in `filter` (and session objects). */
   readonly findObjects: Objects['findObjects'];
   readonly getPublicKey: Objects['getPublicKey'];
+  /** A certificate object's DER. */
+  readonly getCertificate: Objects['getCertificate'];
   readonly setAttributes: Objects['setAttributes'];
   readonly copyObject: Objects['copyObject'];
   readonly destroyObject: Objects['destroyObject'];

@@ -6,6 +6,7 @@
 import { createPublicKey } from 'node:crypto';
 import { type Curve, HsmError, type KeyType, mechanismInfo, type ObjectClass, type ObjectInfo, type Template, templateFromEntries } from '../../boundary/api.js';
 import type { AttrValue, WireAttribute } from './attribute-wire.js';
+import { type CertificateFields, certificateFields } from './certificate-fields.js';
 import { CKA, CKO, UNAVAILABLE } from './constants.js';
 
 export const CLASS_BY_CKO: ReadonlyMap<number, ObjectClass> = new Map([
@@ -109,6 +110,8 @@ const BOOLEAN_BY_CKA = new Map(BOOLEANS);
 const ABSENT_CAPABILITIES: ReadonlySet<number> = new Set([CKA.SIGN_RECOVER, CKA.VERIFY_RECOVER, CKA.ALWAYS_AUTHENTICATE]);
 /** Informational attributes a template may carry that the boundary does not keep (pkcs11-tool sends an empty SUBJECT). */
 const IGNORED_IF_EMPTY: ReadonlySet<number> = new Set([CKA.SUBJECT]);
+/** CKC_X_509 (pkcs11t.h): the one certificate type Coffer keeps. */
+const CKC_X_509 = 0;
 
 const bad = (what: string): never => {
   throw new HsmError('ATTRIBUTE_VALUE_INVALID', what);
@@ -154,6 +157,9 @@ function asExponent(a: WireAttribute): number {
 /** PKCS#11 template → boundary Template entries, in order; a duplicated attribute is refused by templateFromEntries. */
 export function toTemplate(attrs: readonly WireAttribute[]): Template {
   const entries: [string, unknown][] = [];
+  /** CKA_SUBJECT/ISSUER/SERIAL_NUMBER of a certificate: copies of its DER, checked against it below. */
+  const certCopies: [number, Uint8Array][] = [];
+  let certType = false;
   for (const a of attrs) {
     if (a.value === undefined) throw new HsmError('ATTRIBUTE_VALUE_INVALID', `attribute 0x${a.type.toString(16)} has no value`);
     const b = BOOLEAN_BY_CKA.get(a.type);
@@ -190,6 +196,15 @@ export function toTemplate(attrs: readonly WireAttribute[]): Template {
       }
       case CKA.ID:
         entries.push(['id', asBytes(a)]);
+        break;
+      case CKA.CERTIFICATE_TYPE:
+        if (asUlong(a) !== CKC_X_509) bad('only X.509 certificates (CKC_X_509)');
+        certType = true;
+        break;
+      case CKA.SUBJECT:
+      case CKA.ISSUER:
+      case CKA.SERIAL_NUMBER:
+        certCopies.push([a.type, asBytes(a)]);
         break;
       case CKA.VALUE:
         entries.push(['value', asBytes(a)]);
@@ -242,6 +257,17 @@ export function toTemplate(attrs: readonly WireAttribute[]): Template {
   }
   const cls = entries.find(([n]) => n === 'class')?.[1];
   if (cls === 'certificate') for (const e of entries) if (e[0] === 'value') e[0] = 'certificate';
+  // Certificate attributes exist only beside CKA_CLASS = CKO_CERTIFICATE (alone, e.g. in a find
+  // template, they are compared on read values instead). The copies must equal the DER's own fields.
+  if ((certType || certCopies.length > 0) && cls !== 'certificate') throw new HsmError('ATTRIBUTE_TYPE_INVALID', 'certificate attribute outside a certificate');
+  const der = entries.find(([n]) => n === 'certificate')?.[1];
+  if (certCopies.length > 0 && der instanceof Uint8Array) {
+    const fields = certificateFields(der);
+    for (const [type, v] of certCopies) {
+      const want = type === CKA.SUBJECT ? fields.subject : type === CKA.ISSUER ? fields.issuer : fields.serialNumber;
+      if (Buffer.compare(Buffer.from(v), Buffer.from(want)) !== 0) throw new HsmError('TEMPLATE_INCONSISTENT', `attribute 0x${type.toString(16)} differs from the certificate`);
+    }
+  }
   return templateFromEntries(entries);
 }
 
@@ -270,11 +296,14 @@ const b64 = (s: string | undefined): Buffer => Buffer.from(s ?? '', 'base64url')
 
 /** Public facts of an asymmetric key, parsed from its SPKI (public data, not secret). */
 export interface PublicFacts {
-  spki: Uint8Array;
+  /** Absent for a certificate object. */
+  spki?: Uint8Array;
   modulus?: Uint8Array;
   exponent?: Uint8Array;
   /** CKA_EC_POINT: DER OCTET STRING of the encoded point (PKCS#11 v3.0 §2.3.3). */
   ecPoint?: Uint8Array;
+  /** A certificate object's DER and the fields PKCS#11 copies out of it. */
+  certificate?: CertificateFields;
 }
 
 export function publicFacts(spki: Uint8Array): PublicFacts {
@@ -315,7 +344,16 @@ export function readAttribute(type: number, o: ObjectInfo, pub: PublicFacts | un
     case CKA.KEY_TYPE:
       return isKey && o.keyType ? ulongOf(CKK_BY_KEY_TYPE.get(o.keyType) ?? UNAVAILABLE) : 'invalid';
     case CKA.SUBJECT:
-      return isKey || o.class === 'certificate' ? bytesOf(new Uint8Array(0)) : 'invalid';
+      if (o.class === 'certificate') return pub?.certificate ? bytesOf(pub.certificate.subject) : 'invalid';
+      return isKey ? bytesOf(new Uint8Array(0)) : 'invalid';
+    case CKA.ISSUER:
+      return o.class === 'certificate' && pub?.certificate ? bytesOf(pub.certificate.issuer) : 'invalid';
+    case CKA.SERIAL_NUMBER:
+      return o.class === 'certificate' && pub?.certificate ? bytesOf(pub.certificate.serialNumber) : 'invalid';
+    case CKA.CERTIFICATE_TYPE:
+      return o.class === 'certificate' ? ulongOf(CKC_X_509) : 'invalid';
+    case CKA.CERTIFICATE_CATEGORY:
+      return o.class === 'certificate' ? ulongOf(0) : 'invalid'; // CK_CERTIFICATE_CATEGORY_UNSPECIFIED
     case CKA.START_DATE:
       return isKey ? dateOf(o.startDate) : 'invalid';
     case CKA.END_DATE:
@@ -351,11 +389,12 @@ export function readAttribute(type: number, o: ObjectInfo, pub: PublicFacts | un
     case CKA.EC_POINT:
       return o.class === 'public-key' && pub?.ecPoint ? bytesOf(pub.ecPoint) : 'invalid';
     case CKA.PUBLIC_KEY_INFO:
-      return pub && (o.class === 'public-key' || o.class === 'private-key') ? bytesOf(pub.spki) : 'invalid';
+      return pub?.spki && (o.class === 'public-key' || o.class === 'private-key') ? bytesOf(pub.spki) : 'invalid';
     case CKA.VALUE:
       // Key values never leave in the clear; a PQ public key's CKA_VALUE is its raw encoding (PKCS#11 v3.2).
       if (SECRET_BEARING.has(o.class) || o.class === 'data') return 'sensitive';
-      if (o.class === 'public-key' && pub && !pub.modulus && !pub.ecPoint) return bytesOf(pub.spki);
+      if (o.class === 'public-key' && pub?.spki && !pub.modulus && !pub.ecPoint) return bytesOf(pub.spki);
+      if (o.class === 'certificate' && pub?.certificate) return bytesOf(pub.certificate.der);
       return 'invalid';
     case CKA.PRIVATE_EXPONENT:
     case CKA.PRIME_1:

@@ -6,13 +6,14 @@ import type { ObjectInfo, Template } from '../../boundary/api.js';
 import { type Application, CkrError, type P11Session } from './application.js';
 import { type AttrValue, valueClass, type WireAttribute } from './attribute-wire.js';
 import { publicFacts, type PublicFacts, readAttribute, toTemplate } from './attributes.js';
+import { certificateFields } from './certificate-fields.js';
 import type { Dialect } from './codec.js';
 import { CKA, CKR, UNAVAILABLE } from './constants.js';
 import type { Handler } from './general-calls.js';
 import { resolveMechanism } from './mechanisms.js';
 
 /** Attributes whose value comes from the public key, fetched only when asked for. */
-const NEEDS_PUBLIC: ReadonlySet<number> = new Set([CKA.MODULUS, CKA.PUBLIC_EXPONENT, CKA.EC_POINT, CKA.PUBLIC_KEY_INFO, CKA.VALUE]);
+const NEEDS_PUBLIC: ReadonlySet<number> = new Set([CKA.MODULUS, CKA.PUBLIC_EXPONENT, CKA.EC_POINT, CKA.PUBLIC_KEY_INFO, CKA.VALUE, CKA.SUBJECT, CKA.ISSUER, CKA.SERIAL_NUMBER]);
 
 async function objectOf(app: Application, s: P11Session, handle: number): Promise<{ bs: string; uid: string; info: ObjectInfo }> {
   const uid = app.uidFor(handle);
@@ -23,6 +24,8 @@ async function objectOf(app: Application, s: P11Session, handle: number): Promis
 }
 
 async function publicOf(app: Application, bs: string, info: ObjectInfo): Promise<PublicFacts | undefined> {
+  // A certificate's DER is public data, like a public key.
+  if (info.class === 'certificate') return { certificate: certificateFields(await app.hsm.getCertificate(bs, info.uid)) };
   if (info.class !== 'public-key' && info.class !== 'private-key') return undefined;
   return publicFacts(await app.hsm.getPublicKey(bs, info.uid));
 }
