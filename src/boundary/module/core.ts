@@ -9,6 +9,7 @@ import { KeyCache } from '../key-cache.js';
 import { keyTypeDescriptor } from '../keytypes/registry.js';
 import type { KeyFacts, KeyTypeDescriptor, KeyTypeMaterial } from '../keytypes/types.js';
 import { ALL_MECHANISMS, mechanism as lookupMechanism } from '../mechanisms/registry.js';
+import { PAYMENT_SELF_TESTS } from '../mechanisms/payment/self-tests.js';
 import type { MechanismDescriptor, MechanismParams, Operation } from '../mechanisms/types.js';
 import { checkConsistency, checkSettable, checkTemplateShape, hasAnyUsage, mergeBound, newAttributes} from '../policy/validator.js';
 import { SecretBytes } from '../secret.js';
@@ -720,6 +721,16 @@ export async function runAllSelfTests(forceFailure: string | undefined): Promise
       passed++;
     } catch {
       failed.push(m.name);
+    }
+  }
+  // The payment primitives are not registry mechanisms but handle PINs and keys all the same (issue 7).
+  for (const p of PAYMENT_SELF_TESTS) {
+    try {
+      if (forceFailure !== undefined && p.name === forceFailure) throw new Error('forced failure');
+      p.run();
+      passed++;
+    } catch {
+      failed.push(p.name);
     }
   }
   // Random source health (FIPS 140-3 IG 10.3.A-style): start-up draws must differ and not be all zero.

@@ -4,6 +4,7 @@
 // E-01, E-02, E-11), and a failed integrity test is also a tamper signal (issue 4).
 
 import { ALL_MECHANISMS } from '../mechanisms/registry.js';
+import { PAYMENT_SELF_TESTS } from '../mechanisms/payment/self-tests.js';
 import { TR31_SELF_TESTS } from '../mechanisms/payment/tr31-self-test.js';
 import { checkSoftwareIntegrity, type IntegrityResult } from './integrity.js';
 import { cachedProcessSelfTests, type ModuleCore, now, runAllSelfTests } from './core.js';
@@ -44,7 +45,7 @@ function integrity(core: ModuleCore, forceFailure: string | undefined): Integrit
 
 export async function runModuleSelfTests(core: ModuleCore, forceFailure: string | undefined, onDemand: boolean): Promise<SelfTestResult> {
   // A switch naming no test would silently test nothing: that is a bug in the test that set it.
-  if (forceFailure !== undefined && !NAMED_SELF_TESTS.includes(forceFailure) && !ALL_MECHANISMS.some((m) => m.name === forceFailure)) {
+  if (forceFailure !== undefined && !NAMED_SELF_TESTS.includes(forceFailure) && !ALL_MECHANISMS.some((m) => m.name === forceFailure) && !PAYMENT_SELF_TESTS.some((p) => p.name === forceFailure)) {
     throw new TypeError(`forceSelfTestFailure: no self-test named ${forceFailure}`);
   }
   // The known-answer tests run once per process before the first module serves; modules opened
