@@ -45,12 +45,11 @@ export class AttemptLimits {
   /** A success clears the count (written only if there was one); a failure adds one, durably, before the answer leaves. */
   record(partition: string, kind: AttemptKind, pan: string, ok: boolean): void {
     const name = this.#name(partition, kind, pan);
-    this.core.vault.transaction(() => {
-      const r = this.core.vault.getSystemRecord(name);
-      const n = r ? (JSON.parse(r.body) as { failures: number }).failures : 0;
-      if (ok && n === 0) return;
-      this.core.vault.putSystemRecord(name, JSON.stringify({ failures: ok ? 0 : n + 1 }));
-    });
+    // Calls are synchronous from check to here, so the read is current; a clean success writes nothing.
+    const r = this.core.vault.getSystemRecord(name);
+    const n = r ? (JSON.parse(r.body) as { failures: number }).failures : 0;
+    if (ok && n === 0) return;
+    this.core.vault.transaction(() => this.core.vault.putSystemRecord(name, JSON.stringify({ failures: ok ? 0 : n + 1 })));
   }
 
   /** Officer: clears one PAN's counter (both kinds unless one is named). */
