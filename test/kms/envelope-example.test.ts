@@ -38,19 +38,18 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | n
 
 interface Summary {
   keyArn: string;
-  rotatedTo: number;
+  rotations: string[];
   rows: { id: number; text: string; keyVersion: number }[];
   movedRow: string;
 }
 
-test('envelope-encrypted SQLite rows: old rows decrypt after rotation, new rows use the new version, a moved row does not decrypt', { timeout: 120_000 }, async () => {
+test('envelope-encrypted SQLite rows: old rows decrypt after RotateKeyOnDemand, new rows use the new version, ReEncrypt re-wraps a row, a moved row does not decrypt', { timeout: 120_000 }, async () => {
   const k = await server.running.hsm.createAccessKey(server.running.dev!.userSession);
   const secret = Buffer.from(k.secretAccessKey.insecureBytes()).toString('ascii');
   k.secretAccessKey.destroy();
   const dbPath = join(server.dir, 'orders.db');
   const env = {
     COFFER_ADDR: server.addr,
-    COFFER_TOKEN: server.token,
     AWS_ACCESS_KEY_ID: k.accessKeyId,
     AWS_SECRET_ACCESS_KEY: secret,
     AWS_CONFIG_FILE: '/dev/null',
@@ -62,11 +61,11 @@ test('envelope-encrypted SQLite rows: old rows decrypt after rotation, new rows 
   const s = JSON.parse(r.stdout) as Summary;
 
   assert.match(s.keyArn, /^arn:aws:kms:us-east-1:[^:]+:key\/[0-9a-f]{32}$/);
-  assert.equal(s.rotatedTo, 2);
+  assert.deepEqual(s.rotations, ['ON_DEMAND']);
   assert.deepEqual(
     s.rows,
     [
-      { id: 1, text: 'order 1: 1 × espresso', keyVersion: 1 },
+      { id: 1, text: 'order 1: 1 × espresso', keyVersion: 2 }, // re-wrapped with ReEncrypt, body untouched
       { id: 2, text: 'order 2: 2 × espresso', keyVersion: 1 },
       { id: 3, text: 'order 3: 3 × espresso', keyVersion: 1 },
       { id: 4, text: 'order 4: 4 × cortado', keyVersion: 2 },
@@ -94,6 +93,6 @@ test('envelope-encrypted SQLite rows: old rows decrypt after rotation, new rows 
   assert.equal(again.code, 0, again.stderr);
   const s2 = JSON.parse(again.stdout) as Summary;
   assert.equal(s2.keyArn, s.keyArn);
-  assert.equal(s2.rotatedTo, 3);
-  assert.deepEqual(s2.rows.map((x) => x.keyVersion), [2, 2, 2, 3, 3]);
+  assert.deepEqual(s2.rotations, ['ON_DEMAND', 'ON_DEMAND']);
+  assert.deepEqual(s2.rows.map((x) => x.keyVersion), [3, 2, 2, 3, 3]);
 });

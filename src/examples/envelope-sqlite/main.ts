@@ -1,11 +1,12 @@
 // Worked example's program (docs/kms.md): envelope-encrypts rows of a SQLite table with data keys
-// from KMS, rotates the KMS key, and shows that old rows still decrypt while new rows use the new
-// key version. Prints a JSON summary; test/kms/envelope-example.test.ts runs it and checks it.
+// from KMS, rotates the KMS key (RotateKeyOnDemand), shows that old rows still decrypt while new
+// rows use the new key version, and re-wraps one old row's data key with ReEncrypt. Prints a JSON
+// summary; test/kms/envelope-example.test.ts runs it and checks it.
 //
-//   COFFER_ADDR=http://127.0.0.1:8443 AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=… COFFER_TOKEN=… \
+//   COFFER_ADDR=http://127.0.0.1:7700 AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=… \
 //     node dist/src/examples/envelope-sqlite/main.js orders.db
 
-import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient, NotFoundException } from '@aws-sdk/client-kms';
+import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient, ListKeyRotationsCommand, NotFoundException, RotateKeyOnDemandCommand } from '@aws-sdk/client-kms';
 import Database from 'better-sqlite3';
 import { cofferBlobVersion, EncryptedOrders } from './orders.js';
 
@@ -29,17 +30,6 @@ async function ordersKey(kms: KMSClient): Promise<string> {
   return md.Arn!;
 }
 
-/**
- * A new version of the KMS key through Coffer's REST API (`POST /v1/keys/{id}/rotate`, the
- * `coffer key rotate` command); the KMS RotateKeyOnDemand operation does the same where available.
- */
-async function rotate(keyArn: string): Promise<number> {
-  const uid = keyArn.slice(keyArn.lastIndexOf('/') + 1);
-  const res = await fetch(`${env('COFFER_ADDR')}/v1/keys/${uid}/rotate`, { method: 'POST', headers: { authorization: `Bearer ${env('COFFER_TOKEN')}` } });
-  if (!res.ok) throw new Error(`rotate answered ${res.status}: ${await res.text()}`);
-  return ((await res.json()) as { version: number }).version;
-}
-
 async function main(): Promise<void> {
   const dbPath = process.argv[2];
   if (!dbPath) throw new Error('usage: main.js <database file>');
@@ -50,8 +40,13 @@ async function main(): Promise<void> {
     const keyArn = await ordersKey(kms);
     const orders = new EncryptedOrders(kms, db, ALIAS);
     for (const id of [1, 2, 3]) await orders.put(id, `order ${id}: ${id} × espresso`);
-    const version = await rotate(keyArn);
+    // A new version of the KMS key (these two operations take a key id or ARN, not an alias, as on AWS):
+    // new data keys are wrapped under it; old wrapped keys name theirs.
+    await kms.send(new RotateKeyOnDemandCommand({ KeyId: keyArn }));
+    const rotations = (await kms.send(new ListKeyRotationsCommand({ KeyId: keyArn }))).Rotations ?? [];
     for (const id of [4, 5]) await orders.put(id, `order ${id}: ${id} × cortado`);
+    // Optional: bring one old row's wrapped key to the new version without touching its body.
+    await orders.rewrap(1);
 
     const rows = [];
     for (const id of [1, 2, 3, 4, 5]) rows.push({ id, text: await orders.get(id), keyVersion: cofferBlobVersion(orders.wrappedKey(id)) });
@@ -64,7 +59,7 @@ async function main(): Promise<void> {
     );
     db.prepare('DELETE FROM orders WHERE id = 100').run();
 
-    console.log(JSON.stringify({ keyArn, rotatedTo: version, rows, movedRow: moved }, null, 2));
+    console.log(JSON.stringify({ keyArn, rotations: rotations.map((r) => r.RotationType), rows, movedRow: moved }, null, 2));
   } finally {
     db.close();
     kms.destroy();

@@ -4,7 +4,7 @@
 // SDK and node:crypto: the same code runs against AWS KMS or Coffer (the endpoint differs).
 
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { DecryptCommand, GenerateDataKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
+import { DecryptCommand, GenerateDataKeyCommand, type KMSClient, ReEncryptCommand } from '@aws-sdk/client-kms';
 import type { Database } from 'better-sqlite3';
 
 interface Row {
@@ -53,6 +53,17 @@ export class EncryptedOrders {
     } finally {
       key!.fill(0);
     }
+  }
+
+  /**
+   * Re-wraps row `id`'s data key under the KMS key's current version with ReEncrypt: the data key
+   * never leaves KMS in clear and only the `wrapped_key` column changes (the row body is untouched).
+   */
+  async rewrap(id: number): Promise<void> {
+    const re = await this.kms.send(
+      new ReEncryptCommand({ CiphertextBlob: this.wrappedKey(id), SourceEncryptionContext: context(id), DestinationKeyId: this.keyId, DestinationEncryptionContext: context(id) }),
+    );
+    this.db.prepare('UPDATE orders SET wrapped_key = ? WHERE id = ?').run(Buffer.from(re.CiphertextBlob!), id);
   }
 
   /** The stored wrapped data key of row `id` (for inspection; it is useless without KMS). */
