@@ -362,3 +362,46 @@ test('NULL mechanism (p11-kit 0.25.3+): C_SignInit / C_DigestInit with it end th
     c.close();
   });
 });
+
+test('attributes by version: 0.25.4+ nested requests after a template attribute in fA; IBM vendor attributes in their 0.25 classes', () => {
+  // C_GetAttributeValue (`uufA`): WRAP_TEMPLATE with a 48-byte buffer, followed by its two nested requests, then LABEL.
+  const req = `00000018 00000004 75756641 ${u64(1)} ${u64(2)} 00000002 40000211 00000030 00000002 00000162 00000001 00000103 00000001 00000003 00000020`;
+  for (const v of [1, 2]) {
+    const r = new Reader(hex(req));
+    const a = decodeArgs(decodeHead(r), r, { version: v, clientVersion: v });
+    assert.deepEqual(a.fA(2), [
+      { type: 0x40000211, capacity: 48 },
+      { type: 3, capacity: 32 },
+    ]);
+    assert.equal(r.remaining, 0, `v${v}: the nested requests were consumed`);
+  }
+  // A size query (capacity 0) has no nested list, as p11-kit's server reads it.
+  const query = `00000018 00000004 75756641 ${u64(1)} ${u64(2)} 00000002 40000211 00000000 00000003 00000020`;
+  const rq = new Reader(hex(query));
+  assert.deepEqual(decodeArgs(decodeHead(rq), rq, { version: 2, clientVersion: 2 }).fA(2), [
+    { type: 0x40000211, capacity: 0 },
+    { type: 3, capacity: 32 },
+  ]);
+  // CKA_IBM_RESTRICTABLE (byte) and CKA_IBM_KEYTYPE (ulong) from 0.25.0, CKA_IBM_KYBER_KEYFORM (ulong) from 0.25.6.
+  const tpl = (kyber: string): string => `00000014 00000003 756141 ${u64(1)} 00000003 80010001 01 00000001 01 80010005 01 00000008 ${u64(3)} 800d0009 01 00000008 ${kyber}`;
+  const r1 = new Reader(hex(tpl(`00000008 ${'00'.repeat(8)}`)));
+  const v1 = decodeArgs(decodeHead(r1), r1, { version: 1, clientVersion: 1 }).aA(1);
+  assert.deepEqual(
+    v1.map((x) => x.value?.kind),
+    ['byte', 'ulong', 'bytes'],
+  );
+  const r2 = new Reader(hex(tpl(u64(1))));
+  assert.deepEqual(
+    decodeArgs(decodeHead(r2), r2, { version: 2, clientVersion: 2 })
+      .aA(1)
+      .map((x) => x.value?.kind),
+    ['byte', 'ulong', 'ulong'],
+  );
+});
+
+test('an IBM vendor attribute in a protocol-1 template is CKR_ATTRIBUTE_TYPE_INVALID, not a parse failure', async () => {
+  const { c, s } = await loggedIn(1);
+  const ibm = { type: 0x80010001, length: 1, value: { kind: 'byte' as const, v: 1 } };
+  assert.equal(ckr(await c.call('C_CreateObject', s, [ulongAttr(CKA.CLASS, 0), boolAttr(CKA.TOKEN, false), ibm])), CKR.ATTRIBUTE_TYPE_INVALID);
+  c.close();
+});

@@ -26,9 +26,14 @@ export interface WireAttribute {
 const BYTE_TYPES = new Set([0x1, 0x2, 0x86, 0x103, 0x104, 0x105, 0x106, 0x107, 0x108, 0x109, 0x10a, 0x10b, 0x10c, 0x162, 0x163, 0x164, 0x165, 0x170, 0x171, 0x200, 0x202, 0x210, 0x301, 0x302, 0x405]);
 const ULONG_TYPES = new Set([0x0, 0x80, 0x87, 0x88, 0x100, 0x121, 0x133, 0x134, 0x160, 0x161, 0x166, 0x201, 0x300, 0x400, 0x401, 0x402, 0x403, 0x404, 0x406, 0x500]);
 
+// p11-kit 0.25.0 added IBM vendor attributes to those classes, 0.25.6 two more ulongs (rpc-message.c at those tags).
+const V1_BYTE_TYPES = new Set([0x80010001, 0x80010002, 0x80010003, 0x80010004, 0x80010008, 0x8001000c, 0x8001000d]);
+const V1_ULONG_TYPES = new Set([0x800d0001, 0x8001000a, 0x80010005]);
+const V2_ULONG_TYPES = new Set([0x800d0101, 0x800d0009]);
+
 export function valueClass(type: number, version: number): ValueClass {
-  if (BYTE_TYPES.has(type)) return 'byte';
-  if (ULONG_TYPES.has(type)) return 'ulong';
+  if (BYTE_TYPES.has(type) || (version >= 1 && V1_BYTE_TYPES.has(type))) return 'byte';
+  if (ULONG_TYPES.has(type) || (version >= 1 && V1_ULONG_TYPES.has(type)) || (version >= 2 && V2_ULONG_TYPES.has(type))) return 'ulong';
   if (type === CKA.WRAP_TEMPLATE || type === CKA.UNWRAP_TEMPLATE) return 'attrs';
   if (type === CKA.DERIVE_TEMPLATE && version >= 1) return 'attrs'; // 0.25.0 made it an attribute array (§9)
   if (type === CKA.ALLOWED_MECHANISMS) return 'mechs';
@@ -112,10 +117,21 @@ export function writeAttributes(w: Writer, attrs: readonly WireAttribute[], vers
   }
 }
 
-/** `fA` (§3.3): per attribute the type and the caller's buffer size, 0 for a size query. */
-export function readAttributeRequests(r: Reader): { type: number; capacity: number }[] {
+/**
+ * `fA` (§3.3): per attribute the type and the caller's buffer size, 0 for a size query. From
+ * p11-kit 0.25.4 a template-valued attribute with a buffer is followed by the nested requests
+ * for its buffer; they are read as p11-kit's own server reads them (length ≠ 0) and dropped,
+ * since Coffer reads no template attribute back.
+ */
+export function readAttributeRequests(r: Reader, version = 0, depth = 0): { type: number; capacity: number }[] {
+  if (depth > MAX_DEPTH) throw new ProtocolError('TOO_DEEP', 'attribute requests nest too deep');
   const n = r.count(8, 'attribute request array');
   const out: { type: number; capacity: number }[] = [];
-  for (let i = 0; i < n; i++) out.push({ type: r.u32(), capacity: r.u32() });
+  for (let i = 0; i < n; i++) {
+    const type = r.u32();
+    const capacity = r.u32();
+    if (version >= 1 && capacity !== 0 && valueClass(type, version) === 'attrs') readAttributeRequests(r, version, depth + 1);
+    out.push({ type, capacity });
+  }
   return out;
 }

@@ -119,7 +119,7 @@ function readPart(r: Reader, part: string, d: Dialect): unknown {
     case 'aA':
       return readAttributes(r, d.version);
     case 'fA':
-      return readAttributeRequests(r);
+      return readAttributeRequests(r, d.version);
     case 'M':
       return readMechanism(r, d.clientVersion);
     case 'au': {
