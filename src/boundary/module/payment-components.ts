@@ -26,6 +26,7 @@ interface Forming {
   modeOfUse: string;
   exportability: 'E' | 'N' | 'S';
   count: number;
+  parity: 'odd' | 'any';
   /** Account names that entered a component, in order. */
   custodians: string[];
   /** XOR of the components so far: one accumulator, so no component outlives its call. */
@@ -41,6 +42,11 @@ export interface BeginComponentsInput {
   modeOfUse?: string;
   /** The formed key's TR-31 exportability (default N). */
   exportability?: 'E' | 'N' | 'S';
+  /**
+   * TDES components: 'odd' (default) refuses a component whose bytes are not all odd parity, which catches
+   * most keying mistakes (FIPS 46-3 §1); 'any' is for components printed without parity (the key is set to odd parity when formed).
+   */
+  parity?: 'odd' | 'any';
 }
 
 export interface ComponentResult {
@@ -101,6 +107,8 @@ export class PaymentComponents {
       if (!rule.modes.includes(modeOfUse)) throw new HsmError('ATTRIBUTE_VALUE_INVALID', `a ${input.usage} key has no mode ${modeOfUse}`);
       const exportability = input.exportability ?? 'N';
       if (!['E', 'N', 'S'].includes(exportability)) throw new HsmError('ATTRIBUTE_VALUE_INVALID', 'exportability is E, N or S');
+      const parity = input.parity ?? 'odd';
+      if (parity !== 'odd' && parity !== 'any') throw new HsmError('ARGUMENTS_BAD', 'parity is odd or any');
       if (typeof input.label !== 'string' || input.label.length === 0 || input.label.length > 128) throw new HsmError('ARGUMENTS_BAD', 'label is 1-128 characters');
       if ([...this.#formings.values()].filter((f) => f.partition === p.name).length >= MAX_OPEN) throw new HsmError('LIMIT_EXCEEDED', 'too many open formings');
       const f: Forming = {
@@ -113,12 +121,13 @@ export class PaymentComponents {
         modeOfUse,
         exportability,
         count: input.components,
+        parity,
         custodians: [],
         sum: undefined,
         expires: Date.now() + this.core.shareTimeoutMs,
       };
       this.#formings.set(f.id, f);
-      this.core.audit({ actor: s.user, partition: p.name, op, target: f.id, outcome: 'ok', detail: `${f.keyType} ${f.usage} from ${f.count} components` });
+      this.core.audit({ actor: s.user, partition: p.name, op, target: f.id, outcome: 'ok', detail: `${f.keyType} ${f.usage} from ${f.count} components, parity ${f.parity}` });
       return { forming: f.id, expiresAt: new Date(f.expires).toISOString() };
     } catch (e) {
       throw this.core.refused(s, op, undefined, e);
@@ -144,7 +153,7 @@ export class PaymentComponents {
       if (!component) throw new HsmError('ARGUMENTS_BAD', 'component must be bytes');
       const bytes = component.insecureBytes();
       if (!LENGTHS[f.keyType].includes(bytes.length) || (f.sum && f.sum.length !== bytes.length)) throw new HsmError('KEY_SIZE_RANGE', `a ${f.keyType} component has ${LENGTHS[f.keyType].join('/')} bytes, all the same`);
-      if (f.keyType !== 'aes' && !oddParity(bytes)) throw new HsmError('DATA_INVALID', 'a TDES component has odd parity in every byte');
+      if (f.keyType !== 'aes' && f.parity === 'odd' && !oddParity(bytes)) throw new HsmError('DATA_INVALID', 'a TDES component has odd parity in every byte');
       const kt = this.core.keyTypeOf(f.keyType);
       // The component's own check value, so its custodian can confirm what was keyed in (C-08, C-09: 3 bytes).
       const probe = kt.load('component', 0, { secret: component });
@@ -183,7 +192,7 @@ export class PaymentComponents {
     try {
       const kt = this.core.keyTypeOf(f.keyType as KeyType);
       if (f.keyType !== 'aes') {
-        // Two odd-parity components XOR to even parity: set it back (DES ignores parity bits, so the KCV is unchanged).
+        // Two odd-parity components XOR to even parity: set it (DES ignores parity bits, so the KCV is unchanged).
         const b = secret.insecureBytes();
         for (let i = 0; i < b.length; i++) if (!oddParity(b.subarray(i, i + 1))) b[i] ^= 1;
       }
