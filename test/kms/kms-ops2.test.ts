@@ -360,6 +360,12 @@ test('DisableKey/EnableKey/ScheduleKeyDeletion/CancelKeyDeletion act on both hal
   assert.deepEqual(await state(), ['disabled', 'disabled']);
   await kms.send(new EnableKeyCommand({ KeyId: md.KeyId }));
   assert.deepEqual(await state(), ['enabled', 'enabled']);
+
+  // A pair whose public half may not be destroyed (made through the object API): refused, neither half changes.
+  const fixed = await t.hsm.generateKeyPair(t.user, { mechanism: 'EC-KEY-PAIR-GEN', publicTemplate: { token: true, curve: 'P-256', verify: true, destroyable: false }, privateTemplate: { token: true, sign: true } });
+  await refusedWith(kms.send(new ScheduleKeyDeletionCommand({ KeyId: fixed.privateKey, PendingWindowInDays: 7 })), 'KMSInvalidStateException', 'undestroyable public half');
+  assert.equal((await t.hsm.getAttributes(t.user, fixed.privateKey)).state, 'enabled');
+  assert.equal((await t.hsm.getAttributes(t.user, fixed.publicKey)).state, 'enabled');
 });
 
 test('rate limit per access key: over the burst the SDK gets ThrottlingException (HTTP 400); another access key is not affected', async () => {

@@ -204,6 +204,8 @@ export const OPERATIONS: Record<string, Handler> = {
   async ScheduleKeyDeletion(ctx, req) {
     const k = await findKey(ctx, req.KeyId);
     const days = req.PendingWindowInDays === undefined ? 30 : Number(req.PendingWindowInDays);
+    // A public half that may not be destroyed (made so through PKCS#11) refuses before either half changes.
+    if (k.info.peer && !(await ctx.hsm.getAttributes(ctx.caller.session, k.info.peer)).destroyable) throw new KmsError('KMSInvalidStateException', "the key pair's public half is not destroyable");
     const date = await ctx.hsm.scheduleDeletion(ctx.caller.session, k.info.uid, days);
     if (k.info.peer) await ctx.hsm.scheduleDeletion(ctx.caller.session, k.info.peer, days);
     return { KeyId: keyArn(ctx.caller.region, ctx.caller.partition, k.info.uid), DeletionDate: Date.parse(date) / 1000, KeyState: 'PendingDeletion', PendingWindowInDays: days };
