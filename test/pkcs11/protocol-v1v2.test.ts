@@ -105,6 +105,7 @@ test('known frames: every parameter layout of protocols 0, 1 and 2 decodes by th
   assert.deepEqual(decodeMechanism(3, '00001041'), { type: 0x1041, param: { kind: 'none' } });
   assert.throws(() => decodeMechanism(2, '0000108702'), ProtocolError, 'a has-parameter byte other than 0/1');
   assert.throws(() => decodeMechanism(1, `00001087${ba('00'.repeat(12))}`), ProtocolError, 'a truncated GCM layout');
+  assert.throws(() => decodeMechanism(1, '00000000'), ProtocolError, '0.25.0–0.25.2 cancel (type 0 alone) is a malformed CKM_RSA_PKCS_KEY_PAIR_GEN');
 });
 
 test('p11-kit’s own lists: which mechanisms a stock client of each generation can send at all', () => {
