@@ -137,6 +137,30 @@ test('DUKPT refusals: B0 usage both ways, PCI format rules, KSNs no device makes
   await expectCode(() => t.hsm.paymentDecryptDukptData(t.user, { bdk, ksn, data: Buffer.alloc(7) }), 'MECHANISM_PARAM_INVALID', 'partial block');
 });
 
+test('C-14: a DUKPT PIN block is translated once; a repeated or older KSN counter of that device is refused', async () => {
+  const vs = V.dukpt_tdes ?? [];
+  const bdk = await payKey('0123456789ABCDEFFEDCBA9876543210', 'B0');
+  const zpk = await payKey(ZPK, 'P0');
+  const pan = '4012345678909';
+  const tx = (i: number) => {
+    const v = vs[i] ?? assert.fail('vector');
+    return t.hsm.paymentTranslatePinFromDukpt(t.user, { bdk, ksn: s(v.inputs.ksn), format: 'ISO0', pinBlock: H(s(v.expected.encrypted_pin_block)), pan, outKey: zpk, outFormat: 'ISO0' });
+  };
+  await tx(1); // counter 9
+  await expectCode(() => tx(1), 'MECHANISM_PARAM_INVALID', 'the same KSN again (replay)');
+  await expectCode(() => tx(0), 'MECHANISM_PARAM_INVALID', 'an older counter');
+  await tx(2); // counter 10: the next transaction goes through
+  // the same transaction's MAC and data use the same KSN: not a replay
+  const v2 = vs[2] ?? assert.fail('vector');
+  assert.equal(await t.hsm.paymentVerifyDukptMac(t.user, { bdk, ksn: s(v2.inputs.ksn), data: H(s(v2.inputs.txn_data)), mac: H(s(v2.expected.mac_request)) }), true);
+  // another BDK object is another key: its devices are tracked apart
+  const bdk2 = await payKey('0123456789ABCDEFFEDCBA9876543210', 'B0');
+  const v1 = vs[1] ?? assert.fail('vector');
+  await t.hsm.paymentTranslatePinFromDukpt(t.user, { bdk: bdk2, ksn: s(v1.inputs.ksn), format: 'ISO0', pinBlock: H(s(v1.expected.encrypted_pin_block)), pan, outKey: zpk, outFormat: 'ISO0' });
+  const refused = t.hsm.listAudit(t.auditor, 1, 10_000).filter((r) => r.op === 'payment.pin.translate-dukpt' && r.code === 'MECHANISM_PARAM_INVALID' && r.outcome !== 'ok');
+  assert.ok(refused.length >= 2, 'replays are audited');
+});
+
 test('CMAC payment MACs (M6): aes_cmac and tdes_cmac vectors generate and verify; other usages refused', async () => {
   let n = 0;
   for (const [group, kt] of [['aes_cmac', 'aes'], ['tdes_cmac', 'des3']] as const) {

@@ -5,8 +5,8 @@
 import { HsmError } from '../errors.js';
 import { cvc3, cvv } from '../mechanisms/payment/card-verification.js';
 import { checkValue } from '../mechanisms/payment/check-value.js';
-import { type AesDukptKeyType, type AesDukptUsage, aesWorkingKey } from '../mechanisms/payment/dukpt-aes.js';
-import { tdesWorkingKey } from '../mechanisms/payment/dukpt-tdes.js';
+import { type AesDukptKeyType, type AesDukptUsage, aesKsn, aesWorkingKey } from '../mechanisms/payment/dukpt-aes.js';
+import { tdesKsn, tdesWorkingKey } from '../mechanisms/payment/dukpt-tdes.js';
 import { DecimalisationTables } from '../mechanisms/payment/decimalisation.js';
 import {
   type AcPadding,
@@ -304,6 +304,33 @@ export class Payment {
   }
 
   /**
+   * attacks.md C-14: a terminal's KSN counter only goes up, so a PIN block is translated once. The last counter
+   * translated per device (the KSN without its counter) and BDK is a system record; a repeated or older counter is
+   * refused before any decryption, so a captured block cannot be replayed. Recorded only after a good translation.
+   */
+  #dukptCounter(s: Session, bdk: LoadedKey, ksnIn: unknown): { record(): void } {
+    let device: string;
+    let counter: number;
+    if (bdk.keyType === 'aes') {
+      const k = aesKsn(ksnIn);
+      device = k.subarray(0, 8).toString('hex'); // X9.24-3 §6.1: the initial key ID names the device's key
+      counter = k.readUInt32BE(8);
+    } else {
+      const k = tdesKsn(ksnIn);
+      counter = ((k[7] & 0x1f) << 16) | (k[8] << 8) | k[9]; // X9.24-1 A.2: the rightmost 21 bits
+      k[7] &= 0xe0;
+      k[8] = 0;
+      k[9] = 0;
+      device = k.toString('hex');
+    }
+    const name = `payment.dukpt/${s.partition ?? ''}/${bdk.uid}/${device}`;
+    const r = this.core.vault.getSystemRecord(name);
+    const last = r ? (JSON.parse(r.body) as { counter: number }).counter : -1;
+    if (counter <= last) throw new HsmError('MECHANISM_PARAM_INVALID', 'KSN counter repeated or older than the last one translated (replay)');
+    return { record: () => this.core.vault.transaction(() => this.core.vault.putSystemRecord(name, JSON.stringify({ counter }))) };
+  }
+
+  /**
    * PIN translation from a terminal's DUKPT PIN block (ANSI X9.24-1 TDES or X9.24-3 AES) to a P0 zone key, under the
    * same PCI format rules as translatePin. The BDK (B0) and the derived transaction key never leave.
    */
@@ -313,6 +340,7 @@ export class Payment {
     const { inFormat, outFormat } = this.#translationRules(s, op, input?.format, input?.outFormat, input?.pan, input?.outPan);
     const block = bytes(input.pinBlock, 'pinBlock');
     return this.#run(s, op, [{ ref: input.bdk, usages: USAGE.bdk }, { ref: input.outKey, usages: USAGE.pin }], (bdk, kout) => {
+      const seen = this.#dukptCounter(s, bdk, input.ksn);
       const k = Payment.#dukptKey(bdk, input, 'pin');
       let pin: SecretBytes | undefined;
       try {
@@ -320,6 +348,7 @@ export class Payment {
         const clear = buildPinBlock(outFormat, pin, input.pan);
         const out = encryptPinBlock(kout, outFormat, clear, input.pan);
         clear.fill(0);
+        seen.record();
         return out;
       } finally {
         pin?.destroy();
