@@ -19,16 +19,21 @@ export class AttemptLimits {
     return `payment.attempts/${partition}/${id.toString('hex')}`;
   }
 
+  /** Named under the partition key too, so a partition deleted and created again under the same name starts afresh. */
+  #limitName(partition: string): string {
+    return `payment.attempt-limit/${partition}/${this.core.vault.partitionDigest(partition, 'payment attempt limit', new Uint8Array(0)).toString('hex')}`;
+  }
+
   /** The partition's limit: MAX_FAILURES unless an officer set another (setLimit). */
   limit(partition: string): number {
-    const r = this.core.vault.getSystemRecord(`payment.attempt-limit/${partition}`);
+    const r = this.core.vault.getSystemRecord(this.#limitName(partition));
     const n = r ? (JSON.parse(r.body) as { limit: number }).limit : MAX_FAILURES;
     return Number.isSafeInteger(n) && n > 0 ? n : MAX_FAILURES;
   }
 
   setLimit(partition: string, limit: unknown): void {
     if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 20) throw new HsmError('ARGUMENTS_BAD', 'the attempt limit is 1-20');
-    this.core.vault.transaction(() => this.core.vault.putSystemRecord(`payment.attempt-limit/${partition}`, JSON.stringify({ limit })));
+    this.core.vault.transaction(() => this.core.vault.putSystemRecord(this.#limitName(partition), JSON.stringify({ limit })));
   }
 
   failures(partition: string, kind: AttemptKind, pan: string): number {
