@@ -91,22 +91,16 @@ function blockTemplate(h: Tr31Header, keyType: KeyType, officer: boolean): Templ
   return tpl;
 }
 
-const TRANSIENT = new WeakMap<Resolved, { secret: SecretBytes; loaded?: LoadedKey }>();
+/** Keys of resolved { keyBlock } references: loaded from the module's key cache, or opened for this call. */
+const TRANSIENT = new WeakMap<Resolved, LoadedKey>();
 
-/** The key of a resolved { keyBlock } reference, loaded once for this call; undefined for stored keys. */
-export function transientKey(core: ModuleCore, r: Resolved): LoadedKey | undefined {
-  const t = TRANSIENT.get(r);
-  if (!t) return undefined;
-  t.loaded ??= core.keyTypeOf(r.object.attrs.keyType).load(r.object.uid, 1, { secret: t.secret });
-  return t.loaded;
+/** The key of a resolved { keyBlock } reference; undefined for stored keys. */
+export function transientKey(_core: ModuleCore, r: Resolved): LoadedKey | undefined {
+  return TRANSIENT.get(r);
 }
 
-/** Zero-fills a transient key after its call (its value existed only for that call). */
+/** Forgets the call's hold on a { keyBlock } key (the key cache owns and zeroes it). */
 export function dropTransient(r: Resolved): void {
-  const t = TRANSIENT.get(r);
-  if (!t) return;
-  if (t.loaded?.secret !== t.secret) t.loaded?.secret?.destroy();
-  t.secret.destroy();
   TRANSIENT.delete(r);
 }
 
@@ -141,21 +135,29 @@ export class PaymentKeys {
 
   constructor(private readonly core: ModuleCore) {}
 
-  /** The partition KBPK's uid, or undefined: a local, trusted K0 AES key with the well-known label. */
-  #partitionKbpk(s: Session): string | undefined {
+  /** The partition KBPK's uid, or undefined: a local, trusted K0 AES key with the well-known label (found once, then remembered). */
+  #partitionKbpk(s: Session, rescan = false): string | undefined {
     const p = s.partition ?? '';
     const known = this.#kbpks.get(p);
-    if (known && this.core.guardStore(() => this.core.vault.getObject(known))) return known;
+    if (known && !rescan) return known;
     const o = this.core.guardStore(() => this.core.vault.listObjects(p)).find((x) => x.attrs.label === PARTITION_KBPK_LABEL && x.attrs.local && x.attrs.trusted && x.attrs.keyUsage === 'K0');
     if (o) this.#kbpks.set(p, o.uid);
+    else this.#kbpks.delete(p);
     return o?.uid;
   }
 
   /** A KBPK fit for `direction` under `version`: K0/K1, officer-trusted, the usage flag and mode for it, the right type. */
   #kbpk(s: Session, ref: KeyRef | 'partition', direction: 'wrap' | 'unwrap', version: Tr31Version): Resolved {
-    const uid = ref === 'partition' ? this.#partitionKbpk(s) : ref;
+    let uid = ref === 'partition' ? this.#partitionKbpk(s) : ref;
     if (uid === undefined) throw new HsmError('KEY_HANDLE_INVALID', 'this partition has no KBPK yet (paymentCreatePartitionKbpk)');
-    const r = this.core.resolve(s, uid, 'KEY_HANDLE_INVALID');
+    let r: Resolved;
+    try {
+      r = this.core.resolve(s, uid, 'KEY_HANDLE_INVALID');
+    } catch (e) {
+      // The remembered partition KBPK is gone (destroyed): look again once.
+      if (ref !== 'partition' || (uid = this.#partitionKbpk(s, true)) === undefined) throw e;
+      r = this.core.resolve(s, uid, 'KEY_HANDLE_INVALID');
+    }
     const a = r.object.attrs;
     if (a.class !== 'secret-key' || !a.keyUsage || !KBPK_USAGES.includes(a.keyUsage)) throw new HsmError('KEY_FUNCTION_NOT_PERMITTED', 'a KBPK has key usage K0 or K1');
     if (!a.trusted) throw new HsmError('KEY_FUNCTION_NOT_PERMITTED', 'a KBPK is a key the officer trusts');
@@ -180,7 +182,7 @@ export class PaymentKeys {
     const op = 'payment.kbpk.create';
     try {
       this.core.partitionOf(s);
-      if (this.#partitionKbpk(s)) throw new HsmError('ALREADY_EXISTS', 'the partition already has a KBPK');
+      if (this.#partitionKbpk(s, true)) throw new HsmError('ALREADY_EXISTS', 'the partition already has a KBPK');
     } catch (e) {
       throw this.core.refused(s, op, undefined, e);
     }
@@ -338,34 +340,47 @@ export class PaymentKeys {
   }
 
   /**
-   * A { keyBlock } reference opened under the partition's KBPK for one payment call: a synthetic,
-   * never-stored object with the header's attributes, so the caller's checks (usage, mode, type)
-   * are exactly those of a stored key. The key itself comes from transientKey() and dies with the call.
+   * A { keyBlock } reference under the partition's KBPK for one payment call: a synthetic, never-stored
+   * object with the header's attributes, so the caller's checks (usage, mode, type) are exactly those of
+   * a stored key. The opened key sits in the module's key cache under the SHA-256 of the whole block and
+   * the KBPK's uid and revision (DESIGN §5: a switch presents the same blocks again and again); the KBPK
+   * is resolved and checked on every call, so a destroyed or disabled KBPK stops its blocks at once.
    */
   openReference(s: Session, ref: KeyBlockRef): Resolved {
     if (s.role !== 'user') throw new HsmError('USER_TYPE_INVALID', `the ${s.role} role cannot use keys`);
-    const { header, keyType, secret } = this.#open(s, 'partition', ref.keyBlock, false);
-    try {
-      if (keyType === 'rsa') throw new HsmError('KEY_TYPE_INCONSISTENT', 'payment keys are TDES or AES secret keys');
-      const attrs = withFacts(newAttributes('unwrap', { ...blockTemplate(header, keyType, false), token: false }, 'secret-key', keyType, { local: false }), this.core.keyTypeOf(keyType).facts({ secret }));
-      const t = now();
-      // Not secret: names the block in audit records without storing it.
-      const uid = `keyblock:${createHash('sha256').update(ref.keyBlock).digest('hex').slice(0, 32)}`;
-      const object: StoredObject = {
-        uid,
-        partition: s.partition ?? '',
-        attrs,
-        meta: { state: 'enabled', aliases: [], tags: {}, owner: s.user, createdAt: t, updatedAt: t, currentVersion: 1, usage: {} },
-        versions: [{ version: 1, createdAt: t }],
-        revision: 0,
-      };
-      const r: Resolved = { object, sessionOwned: true };
-      TRANSIENT.set(r, { secret });
-      return r;
-    } catch (e) {
-      secret.destroy();
-      throw e;
+    const block = ref.keyBlock;
+    const { header } = parseHeader(block);
+    this.#checkVersion(s, header.version);
+    const kb = this.#kbpk(s, 'partition', 'unwrap', header.version);
+    // Not secret: the block is ciphertext; its hash names it in the cache and in audit records.
+    const uid = `keyblock:${createHash('sha256').update(block).digest('hex')}`;
+    const cacheKey = `${uid}:${kb.object.uid}:${kb.object.revision}`;
+    let loaded = this.core.cache.get(cacheKey);
+    if (!loaded) {
+      const { keyType, secret } = this.#open(s, 'partition', block, false);
+      try {
+        if (keyType === 'rsa') throw new HsmError('KEY_TYPE_INCONSISTENT', 'payment keys are TDES or AES secret keys');
+        loaded = this.core.keyTypeOf(keyType).load(uid, 1, { secret });
+        this.core.cache.set(cacheKey, loaded);
+      } finally {
+        if (loaded?.secret !== secret) secret.destroy();
+      }
     }
+    const keyType = loaded.keyType;
+    checkHeaderPolicy(header.usage, header.algorithm, header.mode);
+    const attrs = withFacts(newAttributes('unwrap', { ...blockTemplate(header, keyType, false), token: false }, 'secret-key', keyType, { local: false }), { valueLen: loaded.bits / 8 });
+    const t = now();
+    const object: StoredObject = {
+      uid: uid.slice(0, 41),
+      partition: s.partition ?? '',
+      attrs,
+      meta: { state: 'enabled', aliases: [], tags: {}, owner: s.user, createdAt: t, updatedAt: t, currentVersion: 1, usage: {} },
+      versions: [{ version: 1, createdAt: t }],
+      revision: 0,
+    };
+    const r: Resolved = { object, sessionOwned: true };
+    TRANSIENT.set(r, loaded);
+    return r;
   }
 }
 
