@@ -170,6 +170,7 @@ export class Hsm {
   /** DUKPT (ANSI X9.24-1 TDES, X9.24-3 AES) from a B0 BDK: PIN translation to a zone key, request MAC verify, request data decrypt. */
   readonly paymentTranslatePinFromDukpt: Payment['translatePinFromDukpt'];
   readonly paymentVerifyDukptMac: Payment['verifyDukptMac'];
+  readonly paymentGenerateDukptMac: Payment['generateDukptMac'];
   readonly paymentDecryptDukptData: Payment['decryptDukptData'];
   /** Officer/admin: gives or revokes the issuer / card-production grant of a user account (quorum-gated as user.role). */
   readonly paymentGrant: Payment['grant'];
@@ -283,6 +284,7 @@ export class Hsm {
     this.paymentEnterComponent = components.enterComponent.bind(components);
     this.paymentTranslatePinFromDukpt = payment.translatePinFromDukpt.bind(payment);
     this.paymentVerifyDukptMac = payment.verifyDukptMac.bind(payment);
+    this.paymentGenerateDukptMac = payment.generateDukptMac.bind(payment);
     this.paymentDecryptDukptData = payment.decryptDukptData.bind(payment);
     this.paymentGrant = payment.grant.bind(payment);
     this.paymentResetAttempts = payment.resetAttempts.bind(payment);

@@ -40,7 +40,7 @@ function zoneBlock(keyHex: string, pin: string, pan: string): string {
 
 const ZPK = '89ABCDEF0123456776543210FEDCBA98';
 
-test('TDES DUKPT through the API: every dukpt_tdes vector (PIN translation, X9.19 and CMAC request MACs, request data)', async () => {
+test('TDES DUKPT through the API: every dukpt_tdes vector (PIN translation, X9.19 and CMAC request and response MACs, request data)', async () => {
   const vs = V.dukpt_tdes ?? [];
   assert.equal(vs.length, 14);
   const bdk = await payKey(s(vs[0]?.inputs.bdk), 'B0');
@@ -55,6 +55,8 @@ test('TDES DUKPT through the API: every dukpt_tdes vector (PIN translation, X9.1
     const data = H(s(v.inputs.txn_data));
     assert.equal(await t.hsm.paymentVerifyDukptMac(t.user, { bdk, ksn, data, mac: H(s(v.expected.mac_request)) }), true, `${name} X9.19 MAC`);
     assert.equal(await t.hsm.paymentVerifyDukptMac(t.user, { bdk, ksn, data, mac: H(s(v.expected.cmac_request_handcrafted)), algorithm: 'cmac' }), true, `${name} CMAC`);
+    assert.equal(up(await t.hsm.paymentGenerateDukptMac(t.user, { bdk, ksn, data })), v.expected.mac_response, `${name} response MAC`);
+    assert.equal(up(await t.hsm.paymentGenerateDukptMac(t.user, { bdk, ksn, data, algorithm: 'cmac', length: 8 })), v.expected.cmac_response_handcrafted, `${name} response CMAC`);
     // the response MAC is under another variant: it must not verify as a request MAC
     assert.equal(await t.hsm.paymentVerifyDukptMac(t.user, { bdk, ksn, data, mac: H(s(v.expected.mac_response)) }), false, `${name} response MAC is not a request MAC`);
     const clear = await t.hsm.paymentDecryptDukptData(t.user, { bdk, ksn, data: H(s(v.expected.encrypted_request)) });

@@ -61,6 +61,8 @@ type CvvKind = keyof typeof CVV_KINDS;
 const DUKPT_USE = {
   pin: { tdes: 'pin', aes: 'pin' },
   mac: { tdes: 'mac-request', aes: 'mac-generate' },
+  // the host's reply: X9.24-1 response variant; X9.24-3 the key the terminal verifies with (2001)
+  'mac-response': { tdes: 'mac-response', aes: 'mac-verify' },
   data: { tdes: 'data-request', aes: 'data-encrypt' },
 } as const satisfies Record<string, { tdes: string; aes: AesDukptUsage }>;
 
@@ -366,19 +368,34 @@ export class Payment {
     const data = bytes(input?.data, 'data');
     const mac = bytes(input.mac, 'mac');
     return this.#run(s, 'payment.dukpt.mac.verify', [{ ref: input.bdk, usages: USAGE.bdk }], (bdk) => {
-      const alg = input.algorithm ?? (bdk.keyType === 'aes' ? 'cmac' : 'x9.19');
-      if (alg !== 'x9.19' && alg !== 'cmac') throw new HsmError('MECHANISM_PARAM_INVALID', 'algorithm is x9.19 or cmac');
-      if (alg === 'x9.19' && bdk.keyType === 'aes') throw new HsmError('MECHANISM_PARAM_INVALID', 'AES DUKPT MACs are AES-CMAC');
-      const k = Payment.#dukptKey(bdk, input, 'mac');
-      try {
-        const bs = k.keyType === 'aes' ? 16 : 8;
-        if (mac.length < 4 || mac.length > bs) return false;
-        const full = alg === 'cmac' ? cmacTag(k, k.keyType === 'aes' ? ['aes'] : TDES_ONLY, bs, data) : retailMac(k, data, 1);
-        return tagMatches(full.subarray(0, mac.length), mac);
-      } finally {
-        k.secret?.destroy();
-      }
+      const full = Payment.#dukptMac(bdk, input, 'mac', input.algorithm, data);
+      return mac.length >= 4 && mac.length <= full.length && tagMatches(full.subarray(0, mac.length), mac);
     });
+  }
+
+  /** The host's response MAC for a terminal (TDES: response variant; AES: the terminal's MAC verification key); 4 bytes by default. */
+  async generateDukptMac(session: string, input: DukptInput & { data: Uint8Array; algorithm?: 'x9.19' | 'cmac'; length?: number }): Promise<Uint8Array> {
+    const s = this.#user(session);
+    const data = bytes(input?.data, 'data');
+    return this.#run(s, 'payment.dukpt.mac.generate', [{ ref: input.bdk, usages: USAGE.bdk }], (bdk) => {
+      const full = Payment.#dukptMac(bdk, input, 'mac-response', input.algorithm, data);
+      const len = input.length ?? 4;
+      if (!Number.isInteger(len) || len < 4 || len > full.length) throw new HsmError('MECHANISM_PARAM_INVALID', `MAC length 4-${full.length}`);
+      return Buffer.from(full.subarray(0, len));
+    });
+  }
+
+  /** X9.19 retail MAC (ISO 9797-1 alg 3, zero padding; TDES DUKPT default) or CMAC (AES DUKPT) under a DUKPT MAC key. */
+  static #dukptMac(bdk: LoadedKey, input: DukptInput, use: 'mac' | 'mac-response', algorithm: unknown, data: Uint8Array): Buffer {
+    const alg = algorithm ?? (bdk.keyType === 'aes' ? 'cmac' : 'x9.19');
+    if (alg !== 'x9.19' && alg !== 'cmac') throw new HsmError('MECHANISM_PARAM_INVALID', 'algorithm is x9.19 or cmac');
+    if (alg === 'x9.19' && bdk.keyType === 'aes') throw new HsmError('MECHANISM_PARAM_INVALID', 'AES DUKPT MACs are AES-CMAC');
+    const k = Payment.#dukptKey(bdk, input, use);
+    try {
+      return alg === 'cmac' ? cmacTag(k, k.keyType === 'aes' ? ['aes'] : TDES_ONLY, k.keyType === 'aes' ? 16 : 8, data) : retailMac(k, data, 1);
+    } finally {
+      k.secret?.destroy();
+    }
   }
 
   /** Decrypts a terminal's request data under its DUKPT data key (CBC, no padding; IV default zeros). */
