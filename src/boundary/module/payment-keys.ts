@@ -148,15 +148,16 @@ export class PaymentKeys {
 
   /** A KBPK fit for `direction` under `version`: K0/K1, officer-trusted, the usage flag and mode for it, the right type. */
   #kbpk(s: Session, ref: KeyRef | 'partition', direction: 'wrap' | 'unwrap', version: Tr31Version): Resolved {
-    let uid = ref === 'partition' ? this.#partitionKbpk(s) : ref;
+    const uid = ref === 'partition' ? this.#partitionKbpk(s) : ref;
     if (uid === undefined) throw new HsmError('KEY_HANDLE_INVALID', 'this partition has no KBPK yet (paymentCreatePartitionKbpk)');
     let r: Resolved;
     try {
       r = this.core.resolve(s, uid, 'KEY_HANDLE_INVALID');
     } catch (e) {
       // The remembered partition KBPK is gone (destroyed): look again once.
-      if (ref !== 'partition' || (uid = this.#partitionKbpk(s, true)) === undefined) throw e;
-      r = this.core.resolve(s, uid, 'KEY_HANDLE_INVALID');
+      const again = ref === 'partition' ? this.#partitionKbpk(s, true) : undefined;
+      if (again === undefined) throw e;
+      r = this.core.resolve(s, again, 'KEY_HANDLE_INVALID');
     }
     const a = r.object.attrs;
     if (a.class !== 'secret-key' || !a.keyUsage || !KBPK_USAGES.includes(a.keyUsage)) throw new HsmError('KEY_FUNCTION_NOT_PERMITTED', 'a KBPK has key usage K0 or K1');
