@@ -228,3 +228,15 @@ test('CKA_UNIQUE_ID: every object has one, distinct and stable across connection
   assert.notEqual(await uniqueId(c, s, copy), ids[0], 'a copy is a new object with its own id');
   c.close();
 });
+
+test('C_GetInfo reports Cryptoki 3.0 to p11-kit 0.25+ clients (whose applications get the 3.0 function list) and 2.40 to 0.24', async () => {
+  for (const [v, want] of [
+    [0, [2, 40]],
+    [1, [3, 0]],
+    [2, [3, 0]],
+  ] as const) {
+    const c = await initialized(f.socket, v);
+    assert.deepEqual(ok(await c.call('C_GetInfo'), 'info')[0], want, `protocol ${v}`);
+    c.close();
+  }
+});

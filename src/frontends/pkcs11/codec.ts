@@ -31,6 +31,8 @@ export class Args {
     readonly call: CallRow,
     private readonly parts: readonly string[],
     private readonly values: readonly unknown[],
+    /** The connection's protocol generation, for the few answers that depend on it. */
+    readonly dialect: Dialect = { version: 0, clientVersion: 0 },
   ) {}
 
   #at(i: number, letter: string): unknown {
@@ -86,7 +88,7 @@ export function decodeArgs(call: CallRow, r: Reader, d: Dialect): Args {
   const parts = signatureParts(call.request);
   const values: unknown[] = [];
   for (const p of parts) values.push(readPart(r, p, d));
-  return new Args(call, parts, values);
+  return new Args(call, parts, values, d);
 }
 
 function readPart(r: Reader, part: string, d: Dialect): unknown {

@@ -17,6 +17,8 @@ export type Handler = (app: Application, a: Args) => Promise<OutValue[]> | OutVa
 const HANDSHAKE = 'PRIVATE-GNOME-KEYRING-PKCS11-PROTOCOL-V-1';
 const VERSION = [0, 1] as const;
 const CRYPTOKI = [2, 40] as const;
+/** p11-kit 0.25+ hands applications a PKCS#11 3.0 function list, and Coffer answers the 3.0 calls on it. */
+const CRYPTOKI_3 = [3, 0] as const;
 const MANUFACTURER = 'Coffer';
 const MAX_PIN = 255;
 const MIN_PIN = 1;
@@ -86,8 +88,8 @@ export const GENERAL_CALLS: Record<string, Handler> = {
     return [];
   },
 
-  C_GetInfo() {
-    return [CRYPTOKI, padded(MANUFACTURER, 32), 0, padded('Coffer software HSM', 32), VERSION];
+  C_GetInfo(_app, a) {
+    return [a.dialect.version >= 1 ? CRYPTOKI_3 : CRYPTOKI, padded(MANUFACTURER, 32), 0, padded('Coffer software HSM', 32), VERSION];
   },
 
   C_GetSlotList(app, a) {
