@@ -74,9 +74,59 @@ test('A0 generates a stored key and returns its reference and check value; BU gi
   assert.match(aes, /^0001A100R32[0-9a-f]{32}[0-9A-F]{6}$/, 'AES-256 with M6 usage');
   assert.equal(await c.send(`${HDR}A00999U`), `${HDR}A104`, 'unknown key type code: 04');
   assert.equal(await c.send(`${HDR}A00001Q`), `${HDR}A126`, 'unknown key scheme: 26');
-  assert.equal(await c.send(`${HDR}A01001U;0${k.zpkA}U`), `${HDR}A168`, 'mode 1 (export under a ZMK): 68 until key blocks');
   assert.equal(await c.send(`${HDR}A00FFFS#V2Z9N00E00`), `${HDR}A1A7`, 'unknown algorithm: A7');
   assert.equal(await c.send(`${HDR}A00FFFS#Q9T2N00E00`), `${HDR}A115`, 'unknown TR-31 usage: 15');
+});
+
+/** A TR-31 block in a response at `at`: 'S' + block, whose length is in header characters 2-5. */
+function blockAt(r: string, at: number): string {
+  assert.equal(r[at], 'S', 'key block scheme');
+  const n = Number(r.slice(at + 2, at + 6));
+  return r.slice(at + 1, at + 1 + n);
+}
+
+test('A0 mode 1 exports the new key under a ZMK as a TR-31 block; A6 imports it back (same check value); A8 exports; an S-block under the partition KBPK works as a working key', async () => {
+  const zmkUid = await t.hsm.createObject(t.officer, { class: 'secret-key', keyType: 'aes', value: randomBytes(32), wrap: true, unwrap: true, trusted: true, keyUsage: 'K0', token: true });
+  const zmk = keyRef(zmkUid);
+  const r = await c.send(`${HDR}A01001U;0${zmk}S`);
+  assert.match(r, /^0001A100R32[0-9a-f]{32}S/);
+  const block = blockAt(r, 43);
+  assert.match(block, /^D/, 'version D under an AES ZMK');
+  const kcv = r.slice(44 + block.length);
+  assert.match(kcv, /^[0-9A-F]{6}$/);
+  const imported = await c.send(`${HDR}A6FFF${zmk}S${block}S`);
+  assert.match(imported, /^0001A700R32[0-9a-f]{32}[0-9A-F]{6}$/);
+  assert.equal(imported.slice(-6), kcv, 'the imported key is the generated key');
+  const ref = imported.slice(8, 43);
+  const exported = await c.send(`${HDR}A8001${zmk}${ref}S`);
+  assert.match(exported, /^0001A900S/);
+  assert.equal(exported.slice(-6), kcv);
+  assert.equal(await c.send(`${HDR}A6FFF${zmk}${ref}S`), `${HDR}A711`, 'an import needs a key block, not a reference');
+  assert.equal(await c.send(`${HDR}A8001${zmk}${ref}U`), `${HDR}A926`, 'export only as a key block');
+  // A working key held by the switch as a block under the partition's own KBPK ('R09partition').
+  await t.hsm.paymentCreatePartitionKbpk(t.officer);
+  assert.equal(await c.send(`${HDR}A8001${keyRef('partition')}${k.zpkA}S`), `${HDR}A917`, 'C-10: a key with exportability N never leaves');
+  const exportable = keyRef(await t.hsm.createObject(t.user, { class: 'secret-key', keyType: 'des2', value: ZPK_A, token: true, keyUsage: 'P0', exportability: 'E' }));
+  const zpkBlock = blockAt(await c.send(`${HDR}A8001${keyRef('partition')}${exportable}S`), 8);
+  const pinBlock = up(iso0Block(ZPK_A, '1234', ACCOUNT));
+  const viaBlock = await c.send(`${HDR}CC${`S${zpkBlock}`}${k.zpkB}12${pinBlock}0101${ACCOUNT}`);
+  const viaRef = await c.send(`${HDR}CC${k.zpkA}${k.zpkB}12${pinBlock}0101${ACCOUNT}`);
+  assert.match(viaBlock, /^0001CD00/);
+  assert.equal(viaBlock, viaRef, 'the block and the stored key are the same ZPK');
+  const badLength = `S${zpkBlock.slice(0, 1)}9999${zpkBlock.slice(5)}`;
+  assert.equal(await c.send(`${HDR}CC${badLength}${k.zpkB}12${pinBlock}0101${ACCOUNT}`), `${HDR}CD10`, 'a block longer than the frame is a malformed first key');
+  const tampered = `S${zpkBlock.slice(0, -1)}${zpkBlock.endsWith('0') ? '1' : '0'}`;
+  assert.equal(await c.send(`${HDR}CC${tampered}${k.zpkB}12${pinBlock}0101${ACCOUNT}`), `${HDR}CD15`, 'a block whose MAC fails: one code (UNWRAP_FAILED)');
+});
+
+test('CI translates a DUKPT PIN block (ANSI X9.24-1 test vector, KSN counter 1) to a ZPK', async () => {
+  const bdk = await stored(H('0123456789ABCDEFFEDCBA9876543210'), 'B0');
+  const account = '401234567890'; // PAN 4012345678909
+  const r = await c.send(`${HDR}CI${bdk}${k.zpkB}A05FFFF9876543210E000011B9C1845EB993A7A01${account}`);
+  assert.match(r, /^0001CJ0000[0-9A-F]{16}01$/);
+  assert.equal(up(tdesEcb(ZPK_B, H(r.slice(10, 26)), true)), up(iso0Clear('1234', account)));
+  assert.equal(await c.send(`${HDR}CI${bdk}${k.zpkB}FFFFFFF9876543210E000011B9C1845EB993A7A01${account}`), `${HDR}CJ15`, 'KSN descriptor too long');
+  assert.equal(await c.send(`${HDR}CI${k.zpkA}${k.zpkB}A05FFFF9876543210E000011B9C1845EB993A7A01${account}`), `${HDR}CJA6`, 'a ZPK is not a BDK');
 });
 
 test('BU: the check value is the first 3 bytes of TDES-ECB of zeros (X9.24-1); bad key length flag 05', async () => {
@@ -202,7 +252,8 @@ test('M6 generates an ISO 9797-1 alg 3 MAC equal to an independent one (binary, 
 
 test('unknown and unsupported commands answer 68 with the advanced response code', async () => {
   assert.equal(await c.send(`${HDR}ZY`), `${HDR}ZZ68`);
-  assert.equal(await c.send(`${HDR}A6`), `${HDR}A768`, 'import under a ZMK: not on this port until key blocks');
+  assert.equal(await c.send(`${HDR}A6`), `${HDR}A715`, 'import with no fields: input data error');
+  assert.equal(await c.send(`${HDR}G0`), `${HDR}G168`);
   assert.equal(await c.send(`${HDR}a0`), `${HDR}ZZ68`, 'not a command code at all');
   assert.equal(await c.send('00'), '00ZZ15', 'shorter than header + command code');
 });

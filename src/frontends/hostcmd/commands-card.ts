@@ -14,7 +14,7 @@ const CW: CommandRow = {
   request: [req.key('cvk', '10'), ...card],
   response: [res.n('cvv', 3)],
   async run(ctx, f) {
-    const cvv = await ctx.call((s) => ctx.hsm.paymentGenerateCvv(s, { key: f.text('cvk'), pan: f.text('pan'), expiry: f.text('expiry'), serviceCode: f.text('serviceCode') }));
+    const cvv = await ctx.call((s) => ctx.hsm.paymentGenerateCvv(s, { key: f.key('cvk'), pan: f.text('pan'), expiry: f.text('expiry'), serviceCode: f.text('serviceCode') }));
     return ok({ cvv });
   },
 };
@@ -25,7 +25,7 @@ const CY: CommandRow = {
   request: [req.key('cvk', '10'), req.n('cvv', 3), ...card],
   response: [],
   async run(ctx, f) {
-    const valid = await ctx.call((s) => ctx.hsm.paymentVerifyCvv(s, { key: f.text('cvk'), pan: f.text('pan'), expiry: f.text('expiry'), serviceCode: f.text('serviceCode'), cvv: f.text('cvv') }));
+    const valid = await ctx.call((s) => ctx.hsm.paymentVerifyCvv(s, { key: f.key('cvk'), pan: f.text('pan'), expiry: f.text('expiry'), serviceCode: f.text('serviceCode'), cvv: f.text('cvv') }));
     return valid ? ok() : fail('01');
   },
 };
@@ -61,7 +61,7 @@ const KQ: CommandRow = {
     const arc = mode === '1' ? f.bytes('arc').toString('hex') : undefined;
     const r = await ctx.call((s) =>
       ctx.hsm.paymentVerifyArqc(s, {
-        key: f.text('mkac'),
+        key: f.key('mkac'),
         pan: digits.slice(0, 14),
         psn: digits.slice(14),
         sessionKey: { method: 'mastercard', atc: f.bytes('atc').toString('hex'), un: f.bytes('un').toString('hex') },

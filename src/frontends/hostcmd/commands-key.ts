@@ -1,11 +1,13 @@
 // Diagnostics and key commands: NC (diagnostics), A0 (generate a key, stored in the partition and
-// returned as a reference), BU (key check value). Key types are payShield's variant-LMK codes or,
+// returned as a reference; mode 1 also exports it), A6/A8 (import/export under a ZMK as TR-31 key
+// blocks), BU (key check value). Key types are payShield's variant-LMK codes or,
 // with key type FFF, TR-31 header fields after '#' as on a key-block LMK (docs/hostcmd.md).
 
 import type { KeyType, Template } from '../../boundary/api.js';
-import { type CommandRow, fail, ok } from './command.js';
-import { req, res } from './fields.js';
+import { type CommandContext, type CommandRow, fail, ok } from './command.js';
+import { type Decoded, req, res } from './fields.js';
 import { HostError } from './host-error.js';
+import type { KeyField } from './key-field.js';
 
 /** Coffer has no LMK: the diagnostics answer a fixed check value and Coffer's host-interface version. */
 const LMK_CHECK = '0000000000000000';
@@ -32,7 +34,7 @@ const ALGORITHMS: Readonly<Record<string, { keyType: KeyType; valueLen?: number 
   A2: { keyType: 'aes', valueLen: 24 },
   A3: { keyType: 'aes', valueLen: 32 },
 };
-const EXPORTABILITY = new Set(['E', 'N', 'S']);
+const EXPORTABILITY: Readonly<Record<string, 'E' | 'N' | 'S'>> = { E: 'E', N: 'N', S: 'S' };
 
 const keyBlock = (f: { text(n: string): string }): boolean => f.text('keyType') === 'FFF';
 
@@ -42,17 +44,17 @@ function template(f: { text(n: string): string }): Template {
     if (!usage) throw new HostError('04', 'key type code');
     const keyType = SCHEMES[f.text('keyScheme')];
     if (!keyType) throw new HostError('26', 'key scheme');
-    return { keyType, keyUsage: usage, token: true };
+    // Variant-LMK keys are exchange keys: exportable under a ZMK as key blocks (A0 mode 1, A8).
+    return { keyType, keyUsage: usage, exportability: 'E', token: true };
   }
   if (f.text('keyScheme') !== 'S') throw new HostError('26', 'key type FFF needs key scheme S');
   const alg = ALGORITHMS[f.text('algorithm')];
   if (!alg) throw new HostError('A7', 'algorithm');
-  if (!EXPORTABILITY.has(f.text('exportability'))) throw new HostError('15', 'exportability');
+  const exportability = EXPORTABILITY[f.text('exportability')];
+  if (!exportability) throw new HostError('15', 'exportability');
   if (f.text('optionalBlocks') !== '00') throw new HostError('15', 'optional blocks are not taken here');
-  // Mode of use and key version are header fields of an exported block; the stored key keeps its TR-31 usage.
-  const t: Template = { keyType: alg.keyType, keyUsage: f.text('usage'), token: true };
+  const t: Template = { keyType: alg.keyType, keyUsage: f.text('usage'), modeOfUse: f.text('modeOfUse'), exportability, token: true };
   if (alg.valueLen) t.valueLen = alg.valueLen;
-  if (f.text('exportability') === 'N') t.extractable = false;
   return t;
 }
 
@@ -75,16 +77,61 @@ const A0: CommandRow = {
     req.a('exportability', 1, keyBlock),
     req.n('optionalBlocks', 2, keyBlock),
   ],
-  response: [res.key('key'), res.h('kcv', 6)],
+  response: [res.key('key'), res.block('keyUnderZmk', true), res.h('kcv', 6)],
   async run(ctx, f) {
     const mode = f.text('mode');
-    // Mode 1 exports the new key under a ZMK: that is TR-31 key-block export, not offered on this port yet.
-    if (mode === '1') throw new HostError('68', 'A0 mode 1 (export under a ZMK)');
-    if (mode !== '0') throw new HostError('15', 'A0 mode');
+    if (mode !== '0' && mode !== '1') throw new HostError('15', 'A0 mode');
     const tpl = template(f);
     const key = await ctx.call((s) => ctx.hsm.generateKey(s, { template: tpl }));
-    const kcv = await ctx.call((s) => ctx.hsm.paymentKeyCheckValue(s, { key, length: 3 }));
-    return ok({ key, kcv: Buffer.from(kcv).toString('hex').toUpperCase() });
+    // Mode 1 also exports the new key under the ZMK as a TR-31 key block.
+    const keyUnderZmk = mode === '1' ? await exportBlock(ctx, f.key('zmk'), key) : undefined;
+    return ok({ key, keyUnderZmk, kcv: await kcv(ctx, key) });
+  },
+};
+
+async function kcv(ctx: CommandContext, key: KeyField): Promise<string> {
+  const v = await ctx.call((s) => ctx.hsm.paymentKeyCheckValue(s, { key, length: 3 }));
+  return Buffer.from(v).toString('hex').toUpperCase();
+}
+
+/** The ZMK of an import or export: a stored K0/K1 key, or `partition` (R09partition) for the partition's own KBPK. */
+function zmkRef(zmk: KeyField): string {
+  if (typeof zmk !== 'string') throw new HostError('10', 'the ZMK is a stored key reference');
+  return zmk;
+}
+
+/** TR-31 export under the ZMK: version D under an AES ZMK, B under a TDES one (X9.143 §6.3.1). */
+async function exportBlock(ctx: CommandContext, zmk: KeyField, key: KeyField): Promise<string> {
+  const kbpk = zmkRef(zmk);
+  if (typeof key !== 'string') throw new HostError('11', 'the key to export is a stored key reference');
+  const aes = kbpk === 'partition' || (await ctx.call((s) => ctx.hsm.getAttributes(s, kbpk))).keyType === 'aes';
+  return ctx.call((s) => ctx.hsm.paymentExportKeyBlock(s, { key, kbpk, version: aes ? 'D' : 'B' }));
+}
+
+const A6: CommandRow = {
+  code: 'A6',
+  name: 'Import a key',
+  // Key type FFF (or any code: the block's header carries the usage), the ZMK, the key as 'S' + TR-31 block under the ZMK, key scheme S.
+  request: [req.h('keyType', 3), req.key('zmk', '10'), req.key('key', '11'), req.a('keyScheme', 1)],
+  response: [res.key('key'), res.h('kcv', 6)],
+  async run(ctx, f: Decoded) {
+    const block = f.key('key');
+    if (typeof block === 'string') throw new HostError('11', 'an imported key is a TR-31 key block');
+    const kbpk = zmkRef(f.key('zmk'));
+    const key = await ctx.call((s) => ctx.hsm.paymentImportKeyBlock(s, { kbpk, keyBlock: block.keyBlock, token: true }));
+    return ok({ key, kcv: await kcv(ctx, key) });
+  },
+};
+
+const A8: CommandRow = {
+  code: 'A8',
+  name: 'Export a key',
+  request: [req.h('keyType', 3), req.key('zmk', '10'), req.key('key', '11'), req.a('keyScheme', 1)],
+  response: [res.block('keyUnderZmk'), res.h('kcv', 6)],
+  async run(ctx, f) {
+    if (f.text('keyScheme') !== 'S') throw new HostError('26', 'export is as a TR-31 key block (scheme S)');
+    const keyUnderZmk = await exportBlock(ctx, f.key('zmk'), f.key('key'));
+    return ok({ keyUnderZmk, kcv: await kcv(ctx, f.key('key')) });
   },
 };
 
@@ -96,9 +143,8 @@ const BU: CommandRow = {
   response: [res.h('kcv', 6)],
   async run(ctx, f) {
     if (!['0', '1', '2'].includes(f.text('keyLengthFlag'))) throw new HostError('05', 'key length flag');
-    const kcv = await ctx.call((s) => ctx.hsm.paymentKeyCheckValue(s, { key: f.text('key'), length: 3 }));
-    return ok({ kcv: Buffer.from(kcv).toString('hex').toUpperCase() });
+    return ok({ kcv: await kcv(ctx, f.key('key')) });
   },
 };
 
-export const KEY_COMMANDS: readonly CommandRow[] = [NC, A0, BU];
+export const KEY_COMMANDS: readonly CommandRow[] = [NC, A0, A6, A8, BU];

@@ -40,7 +40,7 @@ const M6: CommandRow = {
   response: [res.h('mac', 16)],
   async run(ctx: CommandContext, f) {
     const p = macParams(f);
-    const mac = await ctx.call((s) => ctx.hsm.paymentGenerateMac(s, { key: f.text('key'), ...p, length: 8 }));
+    const mac = await ctx.call((s) => ctx.hsm.paymentGenerateMac(s, { key: f.key('key'), ...p, length: 8 }));
     return ok({ mac: Buffer.from(mac).toString('hex').toUpperCase() });
   },
 };
@@ -52,7 +52,7 @@ const M8: CommandRow = {
   response: [],
   async run(ctx, f) {
     const p = macParams(f);
-    const valid = await ctx.call((s) => ctx.hsm.paymentVerifyMac(s, { key: f.text('key'), ...p, mac: Buffer.from(f.text('mac'), 'hex') }));
+    const valid = await ctx.call((s) => ctx.hsm.paymentVerifyMac(s, { key: f.key('key'), ...p, mac: Buffer.from(f.text('mac'), 'hex') }));
     return valid ? ok() : fail('01');
   },
 };

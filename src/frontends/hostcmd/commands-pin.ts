@@ -1,5 +1,5 @@
 // PIN commands (payShield 10K host command manual field lists; docs/hostcmd.md): translation
-// TPK→ZPK (CA) and ZPK→ZPK (CC), verification by IBM 3624 offset (DA terminal, EA interchange) and
+// TPK→ZPK (CA), ZPK→ZPK (CC) and DUKPT→ZPK (CI), verification by IBM 3624 offset (DA terminal, EA interchange) and
 // by Visa PVV (DC terminal, EC interchange). Every call is a boundary payment function; the PCI
 // translation rules (attacks.md C-03/C-04) and attempt limits (C-13) are the boundary's.
 
@@ -24,7 +24,7 @@ function translateRow(code: string, name: string, source: string): CommandRow {
       const outFormat = pinFormat(f.text('destinationFormat'));
       const pan = panFromAccount(f.text('account'));
       const out = await ctx.call((s) =>
-        ctx.hsm.paymentTranslatePin(s, { in: { key: f.text(`source${source}`), format: inFormat, pinBlock: pinBlock(f, 'pinBlock'), pan }, outKey: f.text('destinationZpk'), outFormat }),
+        ctx.hsm.paymentTranslatePin(s, { in: { key: f.key(`source${source}`), format: inFormat, pinBlock: pinBlock(f, 'pinBlock'), pan }, outKey: f.key('destinationZpk'), outFormat }),
       );
       return ok({ pinLength: '00', pinBlock: Buffer.from(out).toString('hex').toUpperCase(), destinationFormat: f.text('destinationFormat') });
     },
@@ -65,7 +65,7 @@ function ibmRow(code: string, name: string, pinKey: string): CommandRow {
       const table = f.text('decimalisationTable').trimEnd();
       const pan = panFromAccount(f.text('account'));
       const valid = await ctx.call((s) =>
-        ctx.hsm.paymentVerifyPinIbm3624(s, { pin: { key: f.text(pinKey), format, pinBlock: pinBlock(f, 'pinBlock'), pan }, pvk: f.text('pvk'), table, offset: offset(f.text('offset'), check) }),
+        ctx.hsm.paymentVerifyPinIbm3624(s, { pin: { key: f.key(pinKey), format, pinBlock: pinBlock(f, 'pinBlock'), pan }, pvk: f.key('pvk'), table, offset: offset(f.text('offset'), check) }),
       );
       return valid ? ok() : fail('01');
     },
@@ -82,14 +82,38 @@ function pvvRow(code: string, name: string, pinKey: string): CommandRow {
       const format = pinFormat(f.text('format'));
       const pan = panFromAccount(f.text('account'));
       const valid = await ctx.call((s) =>
-        ctx.hsm.paymentVerifyPvv(s, { pin: { key: f.text(pinKey), format, pinBlock: pinBlock(f, 'pinBlock'), pan }, pvk: f.text('pvk'), pvki: Number(f.text('pvki')), pvv: f.text('pvv') }),
+        ctx.hsm.paymentVerifyPvv(s, { pin: { key: f.key(pinKey), format, pinBlock: pinBlock(f, 'pinBlock'), pan }, pvk: f.key('pvk'), pvki: Number(f.text('pvki')), pvv: f.text('pvv') }),
       );
       return valid ? ok() : fail('01');
     },
   };
 }
 
+/** KSN descriptor (3H): base-derivation-key id, sub-key id and device id lengths; the KSN adds the 5-digit counter (X9.24-1 Annex A). */
+function ksnLength(f: Decoded): number {
+  const d = f.text('ksnDescriptor');
+  const n = Number.parseInt(d[0] ?? '', 16) + Number.parseInt(d[1] ?? '', 16) + Number.parseInt(d[2] ?? '', 16) + 5;
+  if (!(n >= 10 && n <= 20)) throw new HostError('15', 'KSN descriptor');
+  return n;
+}
+
+const CI: CommandRow = {
+  code: 'CI',
+  name: 'Translate a PIN from a DUKPT BDK to a ZPK',
+  request: [req.key('bdk', '10'), req.key('zpk', '11'), req.h('ksnDescriptor', 3), req.h('ksn', ksnLength), req.h('pinBlock', 16), req.n('destinationFormat', 2), req.n('account', 12)],
+  response: [res.n('pinLength', 2), res.h('pinBlock', 16), res.n('destinationFormat', 2)],
+  async run(ctx, f) {
+    const outFormat = pinFormat(f.text('destinationFormat'));
+    const pan = panFromAccount(f.text('account'));
+    // The terminal's block is ANSI X9.8 (ISO 9564-1 format 0); a KSN shorter than 80 bits is left-padded with F.
+    const ksn = f.text('ksn').padStart(20, 'F');
+    const out = await ctx.call((s) => ctx.hsm.paymentTranslatePinFromDukpt(s, { bdk: f.key('bdk'), ksn, format: 'ISO0', pinBlock: pinBlock(f, 'pinBlock'), pan, outKey: f.key('zpk'), outFormat }));
+    return ok({ pinLength: '00', pinBlock: Buffer.from(out).toString('hex').toUpperCase(), destinationFormat: f.text('destinationFormat') });
+  },
+};
+
 export const PIN_COMMANDS: readonly CommandRow[] = [
+  CI,
   translateRow('CA', 'Translate a PIN from TPK to ZPK encryption', 'Tpk'),
   translateRow('CC', 'Translate a PIN from one ZPK to another', 'Zpk'),
   ibmRow('DA', 'Verify a terminal PIN using the IBM offset method', 'tpk'),

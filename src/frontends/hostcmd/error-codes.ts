@@ -30,6 +30,8 @@ export const HSM_TO_HOST: Partial<Record<ErrorCode, string>> = {
   SIGNATURE_INVALID: '01',
   // A PIN block that does not decrypt to a valid block: one code whatever the cause (attacks.md C-05).
   DECRYPT_FAILED: '20',
+  // A TR-31 key block that does not authenticate under its KBPK: one code whatever the cause.
+  UNWRAP_FAILED: '15',
   // The referenced key does not exist or is not this partition's (attacks.md D-01: one answer for both).
   KEY_HANDLE_INVALID: '12',
   OBJECT_NOT_FOUND: '12',

@@ -5,7 +5,7 @@
 // that does not fit its response row is our bug (RangeError).
 
 import { HostError } from './host-error.js';
-import { decodeKeyField, encodeKeyRef } from './key-field.js';
+import { decodeKeyField, encodeKeyBlock, encodeKeyRef, type KeyField } from './key-field.js';
 
 /** payShield field types: N decimal digits, H hexadecimal, A printable characters. */
 export type Charset = 'N' | 'H' | 'A';
@@ -13,7 +13,8 @@ export type Charset = 'N' | 'H' | 'A';
 type Cond = (f: Decoded) => boolean;
 
 export type RequestField =
-  | { kind: 'text'; name: string; length: number; charset: Charset; when?: Cond }
+  /** `length` may depend on fields already read (a KSN whose length its descriptor gives). */
+  | { kind: 'text'; name: string; length: number | ((f: Decoded) => number); charset: Charset; when?: Cond }
   | { kind: 'binary'; name: string; length: number; when?: Cond }
   | { kind: 'literal'; value: string; when?: Cond }
   | { kind: 'upto'; name: string; stop: string; charset: Charset; min: number; max: number; when?: Cond }
@@ -24,14 +25,15 @@ export type RequestField =
 export type ResponseField =
   | { kind: 'text'; name: string; length: number; charset: Charset; optional?: boolean }
   | { kind: 'binary'; name: string; length: number; optional?: boolean }
-  | { kind: 'key'; name: string; optional?: boolean };
+  | { kind: 'key'; name: string; optional?: boolean }
+  | { kind: 'block'; name: string; optional?: boolean };
 
 export type ResponseValues = Record<string, string | Uint8Array | undefined>;
 
 /** Request field constructors: the command tables read like the manual's field lists. */
 export const req = {
   n: (name: string, length: number, when?: Cond): RequestField => ({ kind: 'text', name, length, charset: 'N', ...(when ? { when } : {}) }),
-  h: (name: string, length: number, when?: Cond): RequestField => ({ kind: 'text', name, length, charset: 'H', ...(when ? { when } : {}) }),
+  h: (name: string, length: number | ((f: Decoded) => number), when?: Cond): RequestField => ({ kind: 'text', name, length, charset: 'H', ...(when ? { when } : {}) }),
   a: (name: string, length: number, when?: Cond): RequestField => ({ kind: 'text', name, length, charset: 'A', ...(when ? { when } : {}) }),
   b: (name: string, length: number, when?: Cond): RequestField => ({ kind: 'binary', name, length, ...(when ? { when } : {}) }),
   lit: (value: string, when?: Cond): RequestField => ({ kind: 'literal', value, ...(when ? { when } : {}) }),
@@ -47,6 +49,8 @@ export const res = {
   a: (name: string, length: number, optional = false): ResponseField => ({ kind: 'text', name, length, charset: 'A', optional }),
   b: (name: string, length: number, optional = false): ResponseField => ({ kind: 'binary', name, length, optional }),
   key: (name: string, optional = false): ResponseField => ({ kind: 'key', name, optional }),
+  /** A TR-31 key block, written 'S' + block. */
+  block: (name: string, optional = false): ResponseField => ({ kind: 'block', name, optional }),
 };
 
 const CHARSET: Record<Charset, RegExp> = { N: /^[0-9]*$/, H: /^[0-9A-Fa-f]*$/, A: /^[\x20-\x7e]*$/ };
@@ -58,13 +62,22 @@ const MAX_TRAILER = 32;
 /** Decoded request fields by name: text fields as strings (H upper-cased), binary and messages as Buffers. */
 export class Decoded {
   readonly #values = new Map<string, string | Buffer>();
+  readonly #keys = new Map<string, KeyField>();
   trailer: Buffer | undefined;
 
   set(name: string, v: string | Buffer): void {
     this.#values.set(name, v);
   }
+  setKey(name: string, k: KeyField): void {
+    this.#keys.set(name, k);
+  }
   has(name: string): boolean {
-    return this.#values.has(name);
+    return this.#values.has(name) || this.#keys.has(name);
+  }
+  key(name: string): KeyField {
+    const k = this.#keys.get(name);
+    if (k === undefined) throw new TypeError(`host-command field ${name} is not a decoded key`);
+    return k;
   }
   text(name: string): string {
     const v = this.#values.get(name);
@@ -96,10 +109,12 @@ export function decodeFields(fields: readonly RequestField[], body: Buffer, at: 
   for (const f of fields) {
     if (f.when && !f.when(out)) continue;
     switch (f.kind) {
-      case 'text':
-        out.set(f.name, text(take(body, i, f.length), f.charset));
-        i += f.length;
+      case 'text': {
+        const n = typeof f.length === 'function' ? f.length(out) : f.length;
+        out.set(f.name, text(take(body, i, n), f.charset));
+        i += n;
         break;
+      }
       case 'binary':
         out.set(f.name, Buffer.from(take(body, i, f.length)));
         i += f.length;
@@ -119,7 +134,7 @@ export function decodeFields(fields: readonly RequestField[], body: Buffer, at: 
       }
       case 'key': {
         const k = decodeKeyField(body, i, f.error);
-        out.set(f.name, k.ref);
+        out.setKey(f.name, k.key);
         i = k.next;
         break;
       }
@@ -157,9 +172,9 @@ export function encodeFields(fields: readonly ResponseField[], values: ResponseV
       if (f.optional) continue;
       throw new RangeError(`host-command response field ${f.name} missing`);
     }
-    if (f.kind === 'key') {
+    if (f.kind === 'key' || f.kind === 'block') {
       if (typeof v !== 'string') throw new RangeError(`host-command response field ${f.name} is not a key reference`);
-      parts.push(Buffer.from(encodeKeyRef(v), 'latin1'));
+      parts.push(Buffer.from(f.kind === 'key' ? encodeKeyRef(v) : encodeKeyBlock(v), 'latin1'));
     } else if (f.kind === 'binary') {
       if (typeof v === 'string' || v.length !== f.length) throw new RangeError(`host-command response field ${f.name} is not ${f.length} bytes`);
       parts.push(Buffer.from(v));
