@@ -20,6 +20,8 @@ export class MemoryBackend implements StorageBackend {
   #header: HeaderRow | undefined;
   #undo: Undo[] | undefined;
   #closed = false;
+  /** Key of the newest audit row, kept as rows are appended so lastAudit is O(1); null = unknown, rescan. */
+  #auditLast: string | null = null;
 
   get inTransaction(): boolean {
     return this.#undo !== undefined;
@@ -81,8 +83,12 @@ export class MemoryBackend implements StorageBackend {
   put(table: Table, row: Row): void {
     const t = this.#table(table);
     const before = t.get(row.key);
-    this.#log(() => (before ? t.set(row.key, before) : t.delete(row.key)));
+    this.#log(() => {
+      if (table === 'audit') this.#auditLast = null;
+      return before ? t.set(row.key, before) : t.delete(row.key);
+    });
     t.set(row.key, copyRow(row));
+    if (table === 'audit' && this.#auditLast !== null && Number(row.key) > Number(this.#auditLast)) this.#auditLast = row.key;
   }
 
   delete(table: Table, key: string): boolean {
@@ -90,6 +96,7 @@ export class MemoryBackend implements StorageBackend {
     const before = t.get(key);
     if (!before) return false;
     this.#log(() => t.set(key, before));
+    if (table === 'audit') this.#auditLast = null;
     return t.delete(key);
   }
 
@@ -120,9 +127,15 @@ export class MemoryBackend implements StorageBackend {
   }
 
   lastAudit(): Row | undefined {
-    let best: Row | undefined;
-    for (const r of this.#table('audit').values()) if (!best || Number(r.key) > Number(best.key)) best = r;
-    return best ? copyRow(best) : undefined;
+    const t = this.#table('audit');
+    if (this.#auditLast === null) {
+      let best: Row | undefined;
+      for (const r of t.values()) if (!best || Number(r.key) > Number(best.key)) best = r;
+      if (!best) return undefined;
+      this.#auditLast = best.key;
+    }
+    const row = t.get(this.#auditLast);
+    return row ? copyRow(row) : undefined;
   }
 
   erase(): void {
@@ -135,6 +148,7 @@ export class MemoryBackend implements StorageBackend {
       }
       t.clear();
     }
+    this.#auditLast = null;
     this.#header = undefined;
   }
 
