@@ -66,6 +66,8 @@ test('key_components_xor: three custodians form the published key; each sees onl
 test('C-08: the same account twice is refused and changes nothing; another custodian completes the forming', async () => {
   const { forming } = await t.hsm.paymentBeginComponents(t.officer, { keyType: 'des2', usage: 'K0', components: 2, label: 'zmk', exportability: 'E' });
   const first = await t.hsm.paymentEnterComponent(t.user, { forming, component: H(C1) });
+  // C-08 step 2: the type was declared when the forming opened; a custodian cannot change it.
+  await expectCode(() => t.hsm.paymentEnterComponent(bob, { forming, component: H(C2), usage: 'D0' } as never), 'ARGUMENTS_BAD', 'no usage at entry');
   await expectCode(() => t.hsm.paymentEnterComponent(t.user, { forming, component: H(C2) }), 'ACCESS_DENIED', 'same account');
   const second = await t.hsm.paymentEnterComponent(bob, { forming, component: H(C2) });
   assert.equal(second.remaining, 0);
@@ -126,6 +128,9 @@ test('C-08: only an officer opens a forming; other partitions and appliance role
   const audit = JSON.stringify(t.hsm.listAudit(t.auditor));
   for (const secret of [C1, C2, C1.toLowerCase(), Buffer.from(H(C1)).toString('base64')]) assert.ok(!audit.includes(secret), 'no component in the audit log');
   assert.ok(audit.includes('payment.components.form'), 'the forming is audited');
+  const records = t.hsm.listAudit(t.auditor).filter((r) => r.target === forming && r.op === 'payment.components.enter' && r.outcome === 'ok');
+  assert.deepEqual(records.map((r) => r.actor), ['officer', 'carol'], 'each part by its custodian');
+  assert.ok(records.every((r) => /KCV [0-9A-F]{6}$/.test(r.detail ?? '')), 'each part with its 3-byte check value in the audit log (C-08)');
 });
 
 test('a forming expires, and a seal forgets every open forming', async () => {

@@ -249,7 +249,7 @@ test('round trips: versions B (3TDEA KBPK) and D (AES-256 KBPK) for des2, des3 a
   }
 });
 
-test('tamper: any changed header character, key data or MAC character, truncation or lower-case hex is refused and creates nothing', async () => {
+test('C-10 tamper: any changed header character, key data or MAC character, truncation or lower-case hex is refused and creates nothing', async () => {
   const kbB = await kbpk(KBPK_B, 'des3');
   const kbD = await kbpk(KBPK_D, 'aes');
   for (const [version, kb] of [['B', kbB], ['D', kbD]] as const) {
@@ -320,6 +320,12 @@ test('C-10: exportability N is never exported, and a block never widens exportab
   assert.equal((await t.hsm.getAttributes(t.user, received)).exportability, 'N');
   await expectCode(() => t.hsm.paymentExportKeyBlock(t.user, { key: received, kbpk: kb, version: 'D' }), 'KEY_UNEXTRACTABLE', 'the receiver of an N block cannot pass it on');
   await expectCode(() => t.hsm.setAttributes(t.user, received, { exportability: 'E' }), 'ATTRIBUTE_READ_ONLY', 'exportability is fixed');
+  // Nor does such a key leave by the generic C_WrapKey path: a key with a TR-31 exportability is never extractable.
+  for (const exportability of ['N', 'E', 'S'] as const) {
+    await expectCode(() => t.hsm.createObject(t.user, { class: 'secret-key', keyType: 'des2', value: H(KEYS[0]!.hex), keyUsage: 'P0', exportability, extractable: true }), 'TEMPLATE_INCONSISTENT', `exportability ${exportability} with extractable`);
+  }
+  const wrapper = await t.hsm.createObject(t.officer, { class: 'secret-key', keyType: 'aes', value: H(KBPK_D), wrap: true, unwrap: true, trusted: true });
+  await expectCode(() => t.hsm.wrapKey(t.user, { wrappingKey: wrapper, key: n, mechanism: 'AES-KWP' }), 'KEY_UNEXTRACTABLE', 'N key by C_WrapKey');
 });
 
 test('C-10: version downgrade — A and C are refused by default, allowed only by the officer\'s partition policy; export makes B and D only', async (tc) => {

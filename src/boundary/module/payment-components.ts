@@ -146,6 +146,8 @@ export class PaymentComponents {
     const component = raw instanceof SecretBytes ? SecretBytes.from(raw.insecureBytes()) : raw instanceof Uint8Array ? SecretBytes.from(raw) : undefined;
     const id = typeof input?.forming === 'string' ? input.forming : '';
     try {
+      // The key's type and usage were fixed when the forming opened: a custodian sends a component and nothing else (C-08 step 2).
+      if (Object.keys(input ?? {}).some((k) => k !== 'forming' && k !== 'component')) throw new HsmError('ARGUMENTS_BAD', 'a component call takes forming and component only');
       const f = this.#formings.get(id);
       // Another partition's forming is no forming (attacks.md D-01).
       if (!f || f.partition !== s.partition) throw new HsmError('ARGUMENTS_BAD', 'no such forming (never opened, completed or expired)');
@@ -172,10 +174,12 @@ export class PaymentComponents {
       f.custodians.push(s.user);
       const entered = f.custodians.length;
       if (entered < f.count) {
-        this.core.audit({ actor: s.user, partition: f.partition, op, target: f.id, outcome: 'ok', detail: `component ${entered} of ${f.count}` });
+        // The per-part check value goes to the audit log (C-08): 3 bytes, not secret, so a disputed ceremony can be replayed.
+        this.core.audit({ actor: s.user, partition: f.partition, op, target: f.id, outcome: 'ok', detail: `component ${entered} of ${f.count}, KCV ${kcv.toString('hex').toUpperCase()}` });
         return { kcv, entered, remaining: f.count - entered };
       }
       this.#formings.delete(f.id);
+      this.core.audit({ actor: s.user, partition: f.partition, op, target: f.id, outcome: 'ok', detail: `component ${entered} of ${f.count}, KCV ${kcv.toString('hex').toUpperCase()}` });
       const formed = this.#form(s, f);
       return { kcv, entered, remaining: 0, key: formed.uid, keyKcv: formed.kcv };
     } catch (e) {
@@ -213,7 +217,7 @@ export class PaymentComponents {
         op: 'payment.components.form',
         target: object.uid,
         outcome: 'ok',
-        detail: `${f.keyType} ${f.usage} from ${f.count} components by ${f.custodians.join(', ')}; forming ${f.id}`,
+        detail: `${f.keyType} ${f.usage} from ${f.count} components by ${f.custodians.join(', ')}; forming ${f.id}; KCV ${kcv.toString('hex').toUpperCase()}`,
       }, false);
       return { uid: object.uid, kcv };
     } catch (e) {
