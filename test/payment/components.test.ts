@@ -166,3 +166,13 @@ test('a forming expires, and a seal forgets every open forming', async () => {
     hsm.close();
   }
 });
+
+test('C-09: no full-block check value and no single-length DES key through forming', async () => {
+  const { forming } = await t.hsm.paymentBeginComponents(t.officer, { keyType: 'des2', usage: 'P0', components: 2, label: 'c09' });
+  await expectCode(() => t.hsm.paymentEnterComponent(t.user, { forming, component: H(C1.slice(0, 16)) }), 'KEY_SIZE_RANGE', 'an 8-byte (single DES) component');
+  const one = await t.hsm.paymentEnterComponent(t.user, { forming, component: H(C1) });
+  const two = await t.hsm.paymentEnterComponent(bob, { forming, component: H(C2) });
+  for (const kcv of [one.kcv, two.kcv, two.keyKcv!]) assert.equal(kcv.length, 3, 'never the 8-byte encryption of zeros');
+  await expectCode(() => t.hsm.paymentKeyCheckValue(t.user, { key: two.key!, length: 8 }), 'MECHANISM_PARAM_INVALID', 'no full block on request either');
+  await expectCode(() => t.hsm.paymentBeginComponents(t.officer, { keyType: 'des' as 'des2', usage: 'P0', components: 2, label: 'x' }), 'ARGUMENTS_BAD', 'no single-DES key type');
+});
