@@ -67,7 +67,12 @@ export function background(f: P11Fixture, cmd: string, args: string[], extra: Re
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
+        // A server stuck in a call gets SIGKILL after 10 s, so a test never hangs on its cleanup.
+        const hard = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        child.once('exit', () => {
+          clearTimeout(hard);
+          resolve();
+        });
         child.kill('SIGTERM');
       }),
   };
