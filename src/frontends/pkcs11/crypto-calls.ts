@@ -92,7 +92,11 @@ function single(kind: Kind): Handler {
   return (app, a) => {
     const s = app.session(a.u(0));
     const op = active(s, kind);
-    if (op.multi) throw new CkrError(CKR.OPERATION_ACTIVE);
+    if (op.multi) {
+      // C_Sign/C_Encrypt… cannot finish a multi-part operation; like every error but a short buffer, this ends it (PKCS#11 v3.0 §5.2).
+      delete s.op;
+      throw new CkrError(CKR.OPERATION_ACTIVE);
+    }
     return finish(app, s, op, a.ay(1) ?? new Uint8Array(0), a, 2);
   };
 }
