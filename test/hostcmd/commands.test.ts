@@ -200,6 +200,17 @@ test('CW generates the CVV the API generates; CY verifies it (01 when wrong); a 
   assert.equal(await c.send(`${HDR}CY${k.cvk}${wrong}${pan};2812101`), `${HDR}CZ01`);
   assert.equal(await c.send(`${HDR}CW${k.cvk3}${pan};2812101`), `${HDR}CX27`);
   assert.equal(await c.send(`${HDR}CW${k.cvk}${pan}2812101`), `${HDR}CX15`, 'missing delimiter');
+  // The port's account's grants apply: a port acting as a user without card-production may verify, not generate.
+  await t.hsm.createUser(t.admin, { name: 'bob', password: PASSWORD, role: 'user', partition: 'p1' });
+  const bobPort = await startHostCmdServer({ hsm: t.hsm, host: '127.0.0.1', port: 0, account: { user: 'bob', password: PASSWORD, partition: 'p1' } });
+  const bob = await hostClient(bobPort.port);
+  try {
+    assert.equal(await bob.send(`${HDR}CW${k.cvk}${pan};2812101`), `${HDR}CX17`, 'no card-production grant: 17');
+    assert.equal(await bob.send(`${HDR}CY${k.cvk}${want}${pan};2812101`), `${HDR}CZ00`);
+  } finally {
+    bob.close();
+    await bobPort.close();
+  }
 });
 
 test('KQ verifies an M/Chip ARQC and returns the ARPC (method 1) computed independently; 01 on a bad cryptogram; mode 2 and scheme 0 answer 68', async () => {
