@@ -1,6 +1,7 @@
 // Real client: Java 17's SunPKCS11 provider loading p11-kit-client.so. A tiny program compiled
 // here by javac lists the PKCS#11 KeyStore and signs with keys made in Coffer by pkcs11-tool
-// (SHA256withRSA, SHA256withECDSA), each signature verified in software with the certificate's key.
+// (SHA256withRSA, SHA256withECDSA), each signature verified in software with the certificate's key;
+// keytool lists the key and jarsigner signs a jar with it.
 
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -11,6 +12,9 @@ import { P11_KIT_CLIENT, type P11Fixture, p11Fixture, requireTool, USER_PIN } fr
 
 const JAVA = '/usr/bin/java';
 const JAVAC = '/usr/bin/javac';
+const KEYTOOL = '/usr/bin/keytool';
+const JARSIGNER = '/usr/bin/jarsigner';
+const JAR = '/usr/bin/jar';
 let f: P11Fixture;
 const file = (name: string): string => join(f.dir, name);
 
@@ -67,7 +71,7 @@ public class CofferP11 {
 }
 `;
 
-test('Java 17 SunPKCS11: the KeyStore lists keys made in Coffer (with their certificates), signs SHA256withRSA and SHA256withECDSA, and software verifies', async (t) => {
+test('Java 17 SunPKCS11: the KeyStore lists keys made in Coffer (with their certificates), signs SHA256withRSA and SHA256withECDSA, and software verifies; keytool -list and jarsigner work', async (t) => {
   if (!haveTools(t)) return;
   const chain = await issueChain(f, writeEngineConf(f), { keyType: 'rsa:2048', label: 'java-rsa', id: 'd1' }, { keyType: 'EC:prime256v1', label: 'java-ec', id: 'd2' });
   // SunPKCS11 shows a private key as a KeyStore entry once a certificate with its CKA_ID is in the token.
@@ -91,6 +95,23 @@ test('Java 17 SunPKCS11: the KeyStore lists keys made in Coffer (with their cert
   assert.match(r.stdout, /^alias java-ec key$/m);
   assert.match(r.stdout, /^sign java-rsa SHA256withRSA by SunPKCS11-coffer verified=true altered=false$/m);
   assert.match(r.stdout, /^sign java-ec SHA256withECDSA by SunPKCS11-coffer verified=true altered=false$/m);
+
+  // keytool and jarsigner with the same configuration (-keystore NONE -storetype PKCS11).
+  const store = ['-keystore', 'NONE', '-storetype', 'PKCS11', '-providerClass', 'sun.security.pkcs11.SunPKCS11', '-providerArg', file('coffer.cfg'), '-storepass', USER_PIN];
+  const list = await runEnv(f, KEYTOOL, ['-list', ...store]);
+  assert.equal(list.code, 0, list.stderr);
+  assert.match(list.stdout, /^java-ec, PrivateKeyEntry,/m);
+  writeFileSync(file('hello.txt'), 'hello from a signed jar\n');
+  const jar = await runEnv(f, JAR, ['cf', file('app.jar'), '-C', f.dir, 'hello.txt']);
+  assert.equal(jar.code, 0, jar.stderr);
+  const signed = await runEnv(f, JARSIGNER, [...store, '-signedjar', file('app-signed.jar'), file('app.jar'), 'java-ec']);
+  assert.equal(signed.code, 0, `${signed.stdout}${signed.stderr}`);
+  assert.match(signed.stdout, /jar signed\./);
+  const verified = await runEnv(f, JARSIGNER, ['-verify', file('app-signed.jar')]);
+  assert.equal(verified.code, 0, verified.stderr);
+  assert.match(verified.stdout, /jar verified\./);
+  const unsigned = await runEnv(f, JARSIGNER, ['-verify', file('app.jar')]);
+  assert.match(unsigned.stdout, /jar is unsigned/);
 
   // A wrong PIN is refused by the token, not by Java.
   const bad = await runEnv(f, JAVA, ['-cp', f.dir, 'CofferP11', file('coffer.cfg'), 'alice:wrong']);
