@@ -28,12 +28,12 @@ export interface WireMechanism {
 /** p11-kit 0.25.3+ sends a NULL CK_MECHANISM_PTR (cancel the operation, PKCS#11 v3.0 §5.2) as this type alone. */
 export const NULL_MECHANISM = 0xffffffff;
 
-type Layout = Exclude<MechParam['kind'], 'none' | 'raw'>;
+export type Layout = Exclude<MechParam['kind'], 'none' | 'raw'>;
 
 // p11-kit rpc-message.c p11_rpc_mechanism_serializers, as of 0.25.0 (protocol 1: 40 rows) and
 // 0.25.6 (protocol 2 adds the three IBM rows). Every other mechanism's parameter is a byte array
 // of the client's raw memory. [CKM, layout, first client generation that sends it]
-const SERIALIZERS: readonly (readonly [number, Layout, number])[] = [
+export const SERIALIZERS: readonly (readonly [number, Layout, number])[] = [
   [0x80010031, 'ibm-handle', 2], // IBM_ECDSA_OTHER: u64 submechanism
   [0x80070001, 'ibm-btc-derive', 2], // IBM_BTC_DERIVE
   [0x80010024, 'ibm-kyber', 2], // IBM_KYBER
