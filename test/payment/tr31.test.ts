@@ -296,6 +296,8 @@ test('C-10: a changed usage is refused — by the MAC in a block, and by the key
   await expectCode(() => t.hsm.paymentImportKeyBlock(t.user, { kbpk: kb, keyBlock: forged('P0', 'T', 'G') }), 'KEY_FUNCTION_NOT_PERMITTED', 'C-10: a P0 key with a MAC mode');
   await expectCode(() => t.hsm.paymentImportKeyBlock(t.user, { kbpk: kb, keyBlock: forged('C0', 'A', 'C', KEYS[2]!.hex) }), 'KEY_TYPE_INCONSISTENT', 'C-10: a CVK is TDES');
   await expectCode(() => t.hsm.paymentImportKeyBlock(t.user, { kbpk: kb, keyBlock: forged('Z9', 'T', 'N') }), 'KEY_FUNCTION_NOT_PERMITTED', 'C-10: unknown usage');
+  const component = wrapKeyBlock(k, { header: { version: 'D', usage: 'K0', algorithm: 'T', mode: 'B', keyVersion: 'c1', exportability: 'E', reserved: '00' }, key: SecretBytes.from(H(KEYS[0]!.hex)) });
+  await expectCode(() => t.hsm.paymentImportKeyBlock(t.user, { kbpk: kb, keyBlock: component }), 'KEY_FUNCTION_NOT_PERMITTED', 'C-08: a component block is no key');
   // An imported P0 key never encrypts data, and an M3 verify-only key never generates a MAC.
   const imported = await t.hsm.paymentImportKeyBlock(t.user, { kbpk: kb, keyBlock: block });
   await expectCode(() => t.hsm.encrypt(t.user, { key: imported, mechanism: 'DES3-CBC-PAD', data: Buffer.alloc(8), params: { iv: Buffer.alloc(8) } }), 'KEY_FUNCTION_NOT_PERMITTED', 'C-07 after import');

@@ -285,6 +285,8 @@ export class PaymentKeys {
     try {
       ({ key: secret } = unwrapKeyBlock(kbpk, block));
       checkHeaderPolicy(header.usage, header.algorithm, header.mode);
+      // X9.143 §6.2: a key version 'c' + digit marks a key component, which is never a key by itself (C-08).
+      if (header.keyVersion[0] === 'c') throw new HsmError('KEY_FUNCTION_NOT_PERMITTED', 'the block carries a key component, not a key');
       if (officer && !KBPK_USAGES.includes(header.usage)) throw new HsmError('USER_TYPE_INVALID', 'an officer imports key-encryption keys (K0/K1) only');
       const keyType = keyTypeOf(header, secret.length);
       return { header, keyType, secret, kbpk: kb };
