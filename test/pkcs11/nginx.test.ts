@@ -3,7 +3,8 @@
 // each with its own connection; HTTPS requests verified against the root CA made in Coffer.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:https';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -57,9 +58,17 @@ test('nginx serves HTTPS with its EC key in Coffer: requests over fresh connecti
   mkdirSync(join(prefix, 'tmp'), { recursive: true });
   writeFileSync(join(prefix, 'html', 'index.html'), 'served with a key in Coffer\n');
   const port = await freePort();
-  // As root, nginx's workers would run as nobody, which cannot open the fixture's socket (the
-  // handshake then hangs): workers run as root here, as the docs' socket-group advice says.
-  const user = process.getuid?.() === 0 ? 'user root;\n' : '';
+  // Run as root (CI), the workers run as www-data, and the docs' advice is what lets them reach
+  // the socket: its group and its directory's group are www-data's, with group access (0660/0710).
+  // Without that the handshake hangs after the ClientHello.
+  let user = '';
+  if (process.getuid?.() === 0) {
+    const gid = Number(execFileSync('id', ['-g', 'www-data'], { encoding: 'utf8' }).trim());
+    chownSync(f.dir, 0, gid);
+    chmodSync(f.dir, 0o710);
+    chownSync(f.socket, 0, gid);
+    user = 'user www-data;\n';
+  }
   writeFileSync(
     join(prefix, 'nginx.conf'),
     `${user}worker_processes 2;
