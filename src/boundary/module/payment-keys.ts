@@ -285,7 +285,7 @@ export class PaymentKeys {
     try {
       ({ key: secret } = unwrapKeyBlock(kbpk, block));
       checkHeaderPolicy(header.usage, header.algorithm, header.mode);
-      // X9.143 §6.2: a key version 'c' + digit marks a key component, which is never a key by itself (C-08).
+      // X9.143:2021 §6.2 table 1, key version number: 'c' + digit marks a key component, which is never a key by itself (C-08).
       if (header.keyVersion[0] === 'c') throw new HsmError('KEY_FUNCTION_NOT_PERMITTED', 'the block carries a key component, not a key');
       if (officer && !KBPK_USAGES.includes(header.usage)) throw new HsmError('USER_TYPE_INVALID', 'an officer imports key-encryption keys (K0/K1) only');
       const keyType = keyTypeOf(header, secret.length);
@@ -312,7 +312,7 @@ export class PaymentKeys {
       let secret = opened.secret;
       let publicData: Uint8Array | undefined;
       if (keyType === 'rsa') {
-        // X9.143 §6.4: an RSA private key travels as PKCS#1 RSAPrivateKey DER; Coffer holds PKCS#8.
+        // X9.143 (algorithm R): an RSA private key travels as PKCS#1 RSAPrivateKey DER; Coffer holds PKCS#8.
         const pkcs8 = createPrivateKey({ key: Buffer.from(secret.insecureBytes()), format: 'der', type: 'pkcs1' }).export({ format: 'der', type: 'pkcs8' });
         secret.destroy();
         secret = SecretBytes.adopt(pkcs8);
@@ -328,7 +328,7 @@ export class PaymentKeys {
       }
       const tpl: Template = { ...blockTemplate(header, keyType, s.role === 'officer'), label: input.label ?? '', token: input.token ?? true };
       const attrs: Attributes = withFacts(newAttributes('unwrap', tpl, tpl.class ?? 'secret-key', keyType, { local: false }), facts);
-      // DESIGN §3 / X9.143 §5: a block cannot carry a key stronger than the key that protects it.
+      // DESIGN §3: a block cannot carry a key stronger than the key that protects it.
       if (this.core.strength(attrs) > this.core.strength(kbpk.object.attrs)) throw new HsmError('WRAPPING_KEY_TYPE_INCONSISTENT', 'the key is stronger than its KBPK');
       checkConsistency(attrs);
       const object = this.core.newObject(s, attrs, publicData);

@@ -33,9 +33,9 @@ export const TR31_VERSIONS: readonly Tr31Version[] = ['A', 'B', 'C', 'D'];
 export const MODES = ['B', 'C', 'D', 'E', 'G', 'N', 'S', 'T', 'V', 'X', 'Y'] as const;
 export const EXPORTABILITY = ['E', 'N', 'S'] as const;
 
-/** Cipher block size of each version's payload (X9.143 §6.3: the optional blocks pad the header to it). */
+/** Cipher block size of each version's payload (the optional blocks pad the header to it, with a PB block if needed). */
 export const BLOCK_SIZE: Record<Tr31Version, 8 | 16> = { A: 8, B: 8, C: 8, D: 16 };
-/** MAC length in bytes: A/C 4 (TR-31:2018 §5.3.2.1), B 8, D 16 (X9.143 §7.3, §7.4). */
+/** MAC length in bytes: A/C 4 (key variant binding), B 8 (TDES-CMAC), D 16 (AES-CMAC). */
 export const MAC_LENGTH: Record<Tr31Version, number> = { A: 4, B: 8, C: 4, D: 16 };
 
 const PRINTABLE = /^[\x20-\x7e]*$/;
@@ -52,7 +52,7 @@ export function parseHeader(block: string): { header: Tr31Header; headerLength: 
   const version = block[0] as Tr31Version;
   if (!TR31_VERSIONS.includes(version)) FAIL();
   const declared = block.slice(1, 5);
-  if (!/^[0-9]{4}$/.test(declared) || Number(declared) !== block.length) FAIL(); // X9.143 §6.2: length of the whole block
+  if (!/^[0-9]{4}$/.test(declared) || Number(declared) !== block.length) FAIL(); // X9.143:2021 §6.2 table 1: the length of the whole block
   const exportability = block[11] as Tr31Header['exportability'];
   if (!(EXPORTABILITY as readonly string[]).includes(exportability)) FAIL();
   const count = block.slice(12, 14);
@@ -66,7 +66,7 @@ export function parseHeader(block: string): { header: Tr31Header; headerLength: 
     let total = Number.parseInt(len, 16);
     let dataAt = at + 4;
     if (total === 0) {
-      // X9.143 §6.3.1: length 00 announces an extended length: 2 hex digits giving the digit count, then the length.
+      // X9.143:2021 §6.2 table 1: optional block length 00 announces an extended length: 2 hex digits giving the digit count, then the length.
       const ll = block.slice(at + 4, at + 6);
       if (!/^[0-9A-F]{2}$/.test(ll)) FAIL();
       const n = Number.parseInt(ll, 16);
@@ -97,7 +97,7 @@ function optionalBlockText(b: OptionalBlock): string {
   if (!/^[0-9A-Z]{2}$/.test(b.id) || !PRINTABLE.test(b.data)) throw new HsmError('MECHANISM_PARAM_INVALID', 'optional block ids are 2 letters/digits, data printable ASCII');
   const total = 4 + b.data.length;
   if (total <= 0xff) return `${b.id}${total.toString(16).toUpperCase().padStart(2, '0')}${b.data}`;
-  // X9.143 §6.3.1 extended length: 00, then 04 digits of length counting the 8 header characters.
+  // X9.143:2021 §6.2 table 1, extended length: 00, then 04 digits of length counting the 8 header characters.
   const ext = 8 + b.data.length;
   if (ext > 0xffff) throw new HsmError('MECHANISM_PARAM_INVALID', 'optional block too long');
   return `${b.id}0004${ext.toString(16).toUpperCase().padStart(4, '0')}${b.data}`;
@@ -105,7 +105,7 @@ function optionalBlockText(b: OptionalBlock): string {
 
 /**
  * The header text for a block of `totalLength` characters. Optional blocks are kept in order and a
- * PB block is appended when they do not end on a cipher-block boundary (X9.143 §6.3.6).
+ * PB block is appended when they do not end on a cipher-block boundary (X9.143 optional block PB).
  */
 export function buildHeader(h: Omit<Tr31Header, 'optionalBlocks'> & { optionalBlocks?: OptionalBlock[] }, payloadChars: number): string {
   const blocks = (h.optionalBlocks ?? []).map(optionalBlockText);

@@ -15,10 +15,10 @@ import { BLOCK_SIZE, buildHeader, MAC_LENGTH, parseHeader, type Tr31Header, type
 
 export type KbpkType = 'des2' | 'des3' | 'aes';
 
-/** The KBPK types each version takes: A/B/C are TDES (X9.143 §7.1–7.2), D is AES (§7.4). */
+/** The KBPK types each version takes: A/B/C are TDES (TR-31:2018 §5.3: key variant and TDES key derivation binding), D is AES (§5.3.2.3). */
 export const VERSION_KBPK: Record<Tr31Version, readonly KeyType[]> = { A: ['des2', 'des3'], B: ['des2', 'des3'], C: ['des2', 'des3'], D: ['aes'] };
 
-/** Largest key of each algorithm: the payload pads every key to it, so a block does not reveal its key's length (X9.143 §6.4). */
+/** Largest key of each algorithm: the payload pads every key to it, so a block does not reveal its key's length (the padding TR-31 allows beyond the last block). */
 const MASKED_LENGTH: Record<string, number> = { T: 24, A: 32 };
 
 interface BlockKeys {
@@ -38,7 +38,7 @@ function rawKbpk(kbpk: LoadedKey): Buffer {
   throw new HsmError('KEY_TYPE_INCONSISTENT', 'the KBPK has no value');
 }
 
-/** TR-31:2018 §5.3.2.1 (versions A and C): KBEK = KBPK ⊕ 'E'…, KBAK = KBPK ⊕ 'M'… ('E' = 0x45, 'M' = 0x4D). */
+/** TR-31:2018 key variant binding method (versions A and C): KBEK = KBPK ⊕ 'E'…, KBAK = KBPK ⊕ 'M'… ('E' = 0x45, 'M' = 0x4D). */
 function variantKeys(kbpk: LoadedKey): BlockKeys {
   const raw = rawKbpk(kbpk);
   const e = Buffer.from(raw.map((b) => b ^ 0x45));
@@ -51,7 +51,7 @@ function variantKeys(kbpk: LoadedKey): BlockKeys {
 }
 
 /**
- * X9.143 §7.3 (B) and §7.4 (D): KBEK and KBMK from the KBPK by the SP 800-108 counter-mode KDF with
+ * TR-31:2018 §5.3.2.1 table 1 (B) and §5.3.2.3 table 2 (D; ISO 20038:2017 §6.3 table 1): KBEK and KBMK from the KBPK by the SP 800-108 counter-mode KDF with
  * CMAC as PRF. Derivation data (8 bytes): counter ‖ key usage (0000 encryption, 0001 MAC) ‖ 00 ‖
  * algorithm (0000 2TDEA, 0001 3TDEA, 0002 AES-128, 0003 AES-192, 0004 AES-256) ‖ length in bits.
  */
@@ -97,7 +97,7 @@ function cbc(key: LoadedKey, iv: Buffer, data: Uint8Array, direction: 'encrypt' 
 
 function mac(version: Tr31Version, kbmk: LoadedKey, data: Buffer): Buffer {
   if (version === 'B' || version === 'D') return cmacTag(kbmk, [kbmk.keyType], BLOCK_SIZE[version], data);
-  // TR-31:2018 §5.3.2.1: ISO 9797-1 MAC algorithm 1 (TDES CBC-MAC), padding method 1, leftmost 4 bytes.
+  // TR-31:2018 key variant binding: ISO 9797-1 MAC algorithm 1 (TDES CBC-MAC), padding method 1, leftmost 4 bytes.
   const full = macAlg1(kbmk, data, 1);
   const out = Buffer.from(full.subarray(0, 4));
   full.fill(0);
@@ -117,7 +117,7 @@ export function wrapKeyBlock(kbpk: LoadedKey, input: WrapInput): string {
   const bs = BLOCK_SIZE[v];
   const key = input.key.insecureBytes();
   if (key.length === 0 || key.length > 4096) throw new HsmError('KEY_SIZE_RANGE', 'key length');
-  // X9.143 §6.4: payload = 2-byte key length in bits ‖ key ‖ padding to whole blocks.
+  // TR-31 / X9.143 key block payload: 2-byte key length in bits ‖ key ‖ padding to whole blocks.
   const masked = Math.max(key.length, MASKED_LENGTH[input.header.algorithm] ?? key.length);
   const padLen = input.padding?.length ?? Math.ceil((2 + masked) / bs) * bs - 2 - key.length;
   if ((2 + key.length + padLen) % bs !== 0) throw new HsmError('MECHANISM_PARAM_INVALID', 'padding does not fill the last block');
@@ -136,7 +136,7 @@ export function wrapKeyBlock(kbpk: LoadedKey, input: WrapInput): string {
       tag = mac(v, k.kbmk, Buffer.concat([h, enc]));
     } else {
       const macInput = Buffer.concat([h, payload]);
-      tag = mac(v, k.kbmk, macInput); // X9.143 §7.3/7.4: MAC over header ‖ clear payload, then CBC with the MAC as IV
+      tag = mac(v, k.kbmk, macInput); // TR-31:2018 §5.3.2 (B, D): MAC over header ‖ clear payload, then CBC with the MAC as IV
       macInput.fill(0);
       enc = cbc(k.kbek, tag, payload, 'encrypt');
     }
@@ -181,7 +181,7 @@ export function unwrapKeyBlock(kbpk: LoadedKey, block: string): Unwrapped {
     }
     if (!ok || !payload) throw new HsmError('UNWRAP_FAILED');
     const bits = payload.readUInt16BE(0);
-    // The key length field must name whole bytes that fit in the payload (X9.143 §6.4).
+    // The key length field must name whole bytes that fit in the payload (the payload's key length field).
     if (bits === 0 || bits % 8 !== 0 || 2 + bits / 8 > payload.length) throw new HsmError('UNWRAP_FAILED');
     return { header, key: SecretBytes.from(payload.subarray(2, 2 + bits / 8)) };
   } catch {
