@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import type { CommandContext } from '../../src/frontends/hostcmd/command.js';
 import { dispatch } from '../../src/frontends/hostcmd/dispatch.js';
+import { FrameReader, FrameTooLarge } from '../../src/frontends/hostcmd/frame.js';
 import { type HostCmdServer, startHostCmdServer } from '../../src/frontends/hostcmd/server.js';
 import { PASSWORD, type TestHsm, testHsm } from '../support/hsm.js';
 import { frame, hostClient, keyRef } from './client.js';
@@ -57,6 +58,19 @@ async function serverStillServes(): Promise<void> {
 }
 
 const RESPONSE = /^[\s\S]{0,4}(ZZ|[A-Z0-9][\x31-\x5b])[0-9A-Z]{2}/;
+
+test('frame reader: frames split anywhere, several in one chunk, and an oversized length', () => {
+  const big = randomBytes(4000);
+  const stream = Buffer.concat([frame(big), frame('AB'), frame(''), frame('CDE')]);
+  const r = new FrameReader(4096);
+  const got: Buffer[] = [];
+  for (let i = 0; i < stream.length; i += 1 + (i % 3)) got.push(...r.push(stream.subarray(i, Math.min(stream.length, i + 1 + (i % 3)))));
+  assert.deepEqual(got.map((b) => b.toString('hex')), [big.toString('hex'), '4142', '', '434445']);
+  assert.equal(r.pending, 0);
+  const all = new FrameReader(4096).push(stream);
+  assert.equal(all.length, 4);
+  assert.throws(() => new FrameReader(4096).push(Buffer.from([0x10, 0x01])), FrameTooLarge);
+});
 
 test('pipelined frames in one write, and a frame sent byte by byte, are answered in order', async () => {
   const c = await hostClient(server.port);

@@ -14,27 +14,40 @@ export class FrameTooLarge extends Error {
 
 /** Accumulates TCP chunks and yields complete frame bodies in order. */
 export class FrameReader {
-  #buf: Buffer = Buffer.alloc(0);
+  // Chunks are joined only once a whole frame is there, so a peer trickling a large frame byte by
+  // byte costs linear, not quadratic, copying.
+  #chunks: Buffer[] = [];
+  #length = 0;
 
   constructor(private readonly maxBody: number) {}
 
   /** Bytes received but not yet part of a complete frame (a truncated frame when the peer hangs up). */
   get pending(): number {
-    return this.#buf.length;
+    return this.#length;
   }
 
   /** Adds a chunk; returns every frame body completed by it. Throws FrameTooLarge (then the connection must close). */
   push(chunk: Buffer): Buffer[] {
-    this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
+    this.#chunks.push(chunk);
+    this.#length += chunk.length;
     const out: Buffer[] = [];
-    while (this.#buf.length >= LENGTH_PREFIX) {
-      const len = this.#buf.readUInt16BE(0);
+    while (this.#length >= LENGTH_PREFIX) {
+      const first = this.#chunks[0] as Buffer;
+      const len = first.length >= LENGTH_PREFIX ? first.readUInt16BE(0) : this.#join().readUInt16BE(0);
       if (len > this.maxBody) throw new FrameTooLarge(len);
-      if (this.#buf.length < LENGTH_PREFIX + len) break;
-      out.push(this.#buf.subarray(LENGTH_PREFIX, LENGTH_PREFIX + len));
-      this.#buf = this.#buf.subarray(LENGTH_PREFIX + len);
+      if (this.#length < LENGTH_PREFIX + len) break;
+      const buf = this.#join();
+      out.push(buf.subarray(LENGTH_PREFIX, LENGTH_PREFIX + len));
+      const rest = buf.subarray(LENGTH_PREFIX + len);
+      this.#chunks = rest.length > 0 ? [rest] : [];
+      this.#length = rest.length;
     }
     return out;
+  }
+
+  #join(): Buffer {
+    if (this.#chunks.length > 1) this.#chunks = [Buffer.concat(this.#chunks, this.#length)];
+    return this.#chunks[0] as Buffer;
   }
 }
 
