@@ -12,23 +12,30 @@ const a = (type: number, value: number | boolean | string | Buffer): pkcs11js.At
 const P256 = Buffer.from('06082a8648ce3d030107', 'hex'); // OID 1.2.840.10045.3.1.7
 const LABELS = { rsa: 'bench-rsa-2048', ec: 'bench-ec-p256' } as const;
 
+const sleep = (ms: number): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 const p = new pkcs11js.PKCS11();
 p.load(P11_KIT_CLIENT);
-p.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
-const slot = p.C_GetSlotList(true)[0];
-if (!slot) throw new Error('no slot: is the server running and P11_KIT_SERVER_ADDRESS set?');
-const s = p.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
-login();
+const { slot, s } = connect();
 
-/** SoftHSM2 answers CKR_GENERAL_ERROR now and then when several processes log in at once (its token files are re-read under a lock); retry a few times. */
-function login(): void {
+/**
+ * Initialises, opens a session and logs in. SoftHSM2 started by several processes at once now and
+ * then shows no token or answers CKR_GENERAL_ERROR to C_Login (each `p11-kit server` child loads
+ * the token files anew); a few retries on a fresh connection get past that.
+ */
+function connect(): { slot: Buffer; s: Buffer } {
   for (let attempt = 1; ; attempt++) {
+    p.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
     try {
+      const slot = p.C_GetSlotList(true)[0];
+      if (!slot) throw new Error('no slot: is the server running and P11_KIT_SERVER_ADDRESS set?');
+      const s = p.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
       p.C_Login(s, pkcs11js.CKU_USER, pin);
-      return;
+      return { slot, s };
     } catch (e) {
-      if (!(e instanceof pkcs11js.Pkcs11Error) || e.code !== pkcs11js.CKR_GENERAL_ERROR || attempt === 5) throw e;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50 * attempt);
+      p.C_Finalize();
+      const transient = !(e instanceof pkcs11js.Pkcs11Error) || e.code === pkcs11js.CKR_GENERAL_ERROR;
+      if (!transient || attempt === 5) throw e;
+      sleep(100 * attempt);
     }
   }
 }
@@ -70,7 +77,7 @@ function sign(): void {
   p.C_SignInit(s, mechanism, key);
   p.C_Sign(s, data, out);
   const startAt = Number(startAtArg);
-  while (Date.now() < startAt) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+  while (Date.now() < startAt) sleep(1);
   const end = startAt + Number(secondsArg) * 1000;
   let ops = 0;
   let now = Date.now();

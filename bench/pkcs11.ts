@@ -66,8 +66,12 @@ interface Result {
 }
 
 async function run(t: Target, algorithm: 'rsa' | 'ec', clients: number): Promise<Result> {
-  const startAt = Date.now() + 3000; // every client has loaded, logged in and signed once by then
-  const runs = Array.from({ length: clients }, () => client(t, ['sign', t.pin, algorithm, String(SECONDS), String(startAt)]));
+  const startAt = Date.now() + 4000; // every client has loaded, logged in and signed once by then
+  const runs: Promise<string>[] = [];
+  for (let i = 0; i < clients; i++) {
+    runs.push(client(t, ['sign', t.pin, algorithm, String(SECONDS), String(startAt)]));
+    await new Promise((res) => setTimeout(res, 200)); // staggered: SoftHSM2 children starting at once sometimes fail
+  }
   let rssKb = 0;
   const sampler = setTimeout(() => {
     rssKb = t.rssKb();
