@@ -16,6 +16,8 @@ const INDEX = ACCESS_KEY_INDEX;
 const MAX_KEYS_PER_USER = 2; // as AWS IAM allows two access keys per user
 const ID = /^CFR[A-Z2-7]{17}$/;
 const SECRET_CHARS = 40;
+/** Derived SigV4 signing keys kept (one per access key, day, region and service); oldest dropped first. */
+const SIGNING_KEY_CACHE = 256;
 
 interface AccessKeyRecord {
   id: string;
@@ -47,9 +49,56 @@ export interface SigV4Claim {
 export class AccessKeys {
   /** accessKeyId → the session the key's requests run in, reused while it lives. */
   readonly #sessions = new Map<string, string>();
+  /**
+   * `id date region service` → the derived SigV4 signing key. It is a day-, region- and service-scoped
+   * HMAC key, not the secret, and saves unsealing the secret on every request (the per-request
+   * unseal was most of SigV4's cost: docs/performance.md). Dropped when the key is deleted and at seal.
+   */
+  readonly #signingKeys = new Map<string, SecretBytes>();
 
   constructor(private readonly core: ModuleCore) {
-    core.onSeal.push(() => this.#sessions.clear());
+    core.onSeal.push(() => {
+      this.#sessions.clear();
+      this.#dropSigningKeys(() => true);
+    });
+  }
+
+  #dropSigningKeys(match: (cacheKey: string) => boolean): void {
+    for (const [k, v] of this.#signingKeys) {
+      if (!match(k)) continue;
+      v.destroy();
+      this.#signingKeys.delete(k);
+    }
+  }
+
+  /** The SigV4 signing key for the claim's scope, derived from the sealed secret on first use (AWS SigV4, "Derive a signing key"). */
+  #signingKey(rec: AccessKeyRecord, claim: SigV4Claim): SecretBytes | undefined {
+    const cacheKey = `${rec.id}\n${claim.date}\n${claim.region}\n${claim.service}`;
+    const hit = this.#signingKeys.get(cacheKey);
+    if (hit) return hit;
+    const object = this.core.guardStore(() => this.core.vault.getObject(rec.uid));
+    if (!object || object.partition !== rec.partition) return undefined;
+    const secret = this.core.guardStore(() => this.core.vault.loadSecret(object, 1));
+    if (!secret) return undefined;
+    try {
+      const kSecret = Buffer.concat([Buffer.from('AWS4', 'ascii'), secret.insecureBytes()]);
+      const kDate = createHmac('sha256', kSecret).update(claim.date).digest();
+      kSecret.fill(0);
+      const kRegion = createHmac('sha256', kDate).update(claim.region).digest();
+      const kService = createHmac('sha256', kRegion).update(claim.service).digest();
+      const kSigning = createHmac('sha256', kService).update('aws4_request').digest();
+      for (const b of [kDate, kRegion, kService]) b.fill(0);
+      const key = SecretBytes.from(kSigning);
+      kSigning.fill(0);
+      if (this.#signingKeys.size >= SIGNING_KEY_CACHE) {
+        const oldest = this.#signingKeys.keys().next().value;
+        if (oldest !== undefined) this.#dropSigningKeys((k) => k === oldest);
+      }
+      this.#signingKeys.set(cacheKey, key);
+      return key;
+    } finally {
+      secret.destroy();
+    }
   }
 
   /** A new access key for the calling partition user; the secret is returned this once and never again. */
@@ -100,6 +149,7 @@ export class AccessKeys {
     const h = this.#sessions.get(rec.id);
     if (h) this.core.sessions.close(h);
     this.#sessions.delete(rec.id);
+    this.#dropSigningKeys((k) => k.startsWith(`${rec.id}\n`));
   }
 
   /**
@@ -111,25 +161,12 @@ export class AccessKeys {
     this.core.checkReady();
     if (!isClaim(claim)) throw new HsmError('UNAUTHENTICATED', 'malformed signature');
     const rec = ID.test(claim.accessKeyId) ? this.#index().find((k) => k.id === claim.accessKeyId) : undefined;
-    const object = rec ? this.core.guardStore(() => this.core.vault.getObject(rec.uid)) : undefined;
-    const secret = object && object.partition === rec?.partition ? this.core.guardStore(() => this.core.vault.loadSecret(object, 1)) : undefined;
+    const kSigning = rec ? this.#signingKey(rec, claim) : undefined;
     let ok = false;
-    if (secret) {
-      try {
-        // SigV4 signing key: HMAC chain over date, region, service, "aws4_request" (AWS SigV4, "Derive a signing key").
-        const kSecret = Buffer.concat([Buffer.from('AWS4', 'ascii'), secret.insecureBytes()]);
-        const kDate = createHmac('sha256', kSecret).update(claim.date).digest();
-        kSecret.fill(0);
-        const kRegion = createHmac('sha256', kDate).update(claim.region).digest();
-        const kService = createHmac('sha256', kRegion).update(claim.service).digest();
-        const kSigning = createHmac('sha256', kService).update('aws4_request').digest();
-        const expected = createHmac('sha256', kSigning).update(claim.stringToSign).digest();
-        for (const b of [kDate, kRegion, kService, kSigning]) b.fill(0);
-        const got = Buffer.from(claim.signature, 'hex');
-        ok = got.length === expected.length && timingSafeEqual(got, expected);
-      } finally {
-        secret.destroy();
-      }
+    if (kSigning) {
+      const expected = createHmac('sha256', kSigning.insecureBytes()).update(claim.stringToSign).digest();
+      const got = Buffer.from(claim.signature, 'hex');
+      ok = got.length === expected.length && timingSafeEqual(got, expected);
     }
     const user = rec ? this.core.vault.getUser(rec.user) : undefined;
     if (!ok || !rec || !user || user.locked || user.partition !== rec.partition) {
