@@ -93,3 +93,11 @@ test('pkcs11-tool --write-object a certificate, -O shows its subject and serial,
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(readFileSync(join(f.dir, 'back.der')), der);
 });
+
+test('Hsm.getCertificate gives a certificate object its DER and refuses any other object (OBJECT_NOT_FOUND)', async () => {
+  const { hsm, user } = f.t;
+  const cert = await hsm.createObject(user, { class: 'certificate', label: 'c', certificate: der });
+  assert.deepEqual(Buffer.from(await hsm.getCertificate(user, cert)), der);
+  const key = await hsm.generateKey(user, { template: { keyType: 'aes', valueLen: 32 } });
+  await assert.rejects(hsm.getCertificate(user, key), (e: unknown) => e instanceof HsmError && e.code === 'OBJECT_NOT_FOUND');
+});
