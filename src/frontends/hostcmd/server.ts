@@ -117,8 +117,22 @@ export async function startHostCmdServer(o: HostCmdOptions): Promise<HostCmdServ
     sockets.add(socket);
     socket.setNoDelay(true);
     const reader = new FrameReader(maxFrame);
-    let chain: Promise<void> = Promise.resolve();
-    let queued = 0;
+    // Frames are answered one at a time, in arrival order; reading stops while maxPipelined wait.
+    const queue: Buffer[] = [];
+    let draining = false;
+    const drain = async (): Promise<void> => {
+      draining = true;
+      for (let body = queue.shift(); body !== undefined; body = queue.shift()) {
+        try {
+          const reply = await dispatch(body, headerLength, ctx, fault);
+          if (!socket.destroyed) socket.write(encodeFrame(reply));
+        } catch (e) {
+          fault(e, 'write');
+        }
+        if (queue.length < maxPipelined && socket.isPaused() && !socket.destroyed) socket.resume();
+      }
+      draining = false;
+    };
     socket.on('data', (chunk: Buffer) => {
       let frames: Buffer[];
       try {
@@ -129,20 +143,9 @@ export async function startHostCmdServer(o: HostCmdOptions): Promise<HostCmdServ
         socket.destroy();
         return;
       }
-      for (const body of frames) {
-        queued++;
-        if (queued >= maxPipelined) socket.pause();
-        chain = chain
-          .then(() => dispatch(body, headerLength, ctx, fault))
-          .then((reply) => {
-            if (!socket.destroyed) socket.write(encodeFrame(reply));
-          })
-          .catch((e: unknown) => fault(e, 'write'))
-          .finally(() => {
-            queued--;
-            if (queued < maxPipelined && socket.isPaused() && !socket.destroyed) socket.resume();
-          });
-      }
+      for (const f of frames) queue.push(f);
+      if (queue.length >= maxPipelined) socket.pause();
+      if (!draining && queue.length > 0) void drain();
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => sockets.delete(socket));
