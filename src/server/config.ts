@@ -13,7 +13,7 @@ export interface ServerConfig {
   /** Key file that unseals the store at start (dev mode, and the seam the Shamir ceremony replaces). */
   seal: { keyFile?: string };
   security: { lockoutThreshold: number; keyCacheSize: number; sessionIdleSeconds: number };
-  limits: { bodyBytes: number; jsonDepth: number; ratePerSecond: number; rateBurst: number; tokenTtlSeconds: number };
+  limits: { bodyBytes: number; jsonDepth: number; ratePerSecond: number; rateBurst: number; tokenTtlSeconds: number; kmsRatePerSecond: number; kmsRateBurst: number };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   metrics: { enabled: boolean };
   /** Software-integrity self-test against dist/manifest.json: enforce (a missing or wrong manifest is the error state), warn, or off. Unset: enforce, and warn in dev mode. */
@@ -31,7 +31,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   storage: { backend: 'sqlite', dataDir: './data' },
   seal: {},
   security: { lockoutThreshold: 5, keyCacheSize: 10_000, sessionIdleSeconds: 8 * 3600 },
-  limits: { bodyBytes: 2 * 1024 * 1024, jsonDepth: 32, ratePerSecond: 1000, rateBurst: 2000, tokenTtlSeconds: 3600 },
+  limits: { bodyBytes: 2 * 1024 * 1024, jsonDepth: 32, ratePerSecond: 1000, rateBurst: 2000, tokenTtlSeconds: 3600, kmsRatePerSecond: 2000, kmsRateBurst: 4000 },
   log: { level: 'info' },
   metrics: { enabled: true },
   integrity: {},
@@ -52,7 +52,7 @@ const SECTIONS: Record<string, Spec> = {
   storage: { backend: ['sqlite', 'memory'], data_dir: 'string' },
   seal: { key_file: 'string' },
   security: { lockout_threshold: 'positive', key_cache_size: 'positive', session_idle_seconds: 'positive' },
-  limits: { body_bytes: 'positive', json_depth: 'positive', rate_per_second: 'nonneg', rate_burst: 'positive', token_ttl_seconds: 'positive' },
+  limits: { body_bytes: 'positive', json_depth: 'positive', rate_per_second: 'nonneg', rate_burst: 'positive', token_ttl_seconds: 'positive', kms_rate_per_second: 'nonneg', kms_rate_burst: 'positive' },
   log: { level: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
   metrics: { enabled: 'boolean' },
   integrity: { check: ['enforce', 'warn', 'off'] },

@@ -105,7 +105,7 @@ export async function startServer(opts: ServerStartOptions): Promise<RunningServ
     observe: (o) => metrics.observe(o),
   });
   // The AWS-KMS endpoint shares the REST listener: POST / with X-Amz-Target (docs/kms.md).
-  registerKms(app, hsm, { jsonDepth: config.limits.jsonDepth });
+  registerKms(app, hsm, { jsonDepth: config.limits.jsonDepth, rateLimit: { perSecond: config.limits.kmsRatePerSecond, burst: config.limits.kmsRateBurst } });
   if (config.metrics.enabled) {
     app.get('/metrics', async (_req, reply) => {
       reply.type('text/plain; version=0.0.4');

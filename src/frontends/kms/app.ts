@@ -26,7 +26,7 @@ export interface KmsOptions {
   jsonDepth?: number;
   /** Test-only clock for the signature window. */
   now?: () => number;
-  /** Per-access-key request rate (default 2000/s, burst 4000). */
+  /** Per-access-key request rate (default 2000/s, burst 4000; perSecond 0: no limit). */
   rateLimit?: RateLimit;
   /** Test-only: the clock automatic rotation compares due dates with, and how often it looks. */
   rotationClock?: () => number;
@@ -36,13 +36,14 @@ export interface KmsOptions {
 export function registerKms(app: FastifyInstance, hsm: Hsm, options: KmsOptions = {}): void {
   const replay = new ReplayCache();
   const now = options.now ?? Date.now;
-  const limiter = new RateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT);
+  // perSecond 0 switches the limit off (the configuration's kms_rate_per_second = 0).
+  const limiter = options.rateLimit?.perSecond === 0 ? undefined : new RateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT);
   startAutomaticRotation(app, hsm, options.rotationClock ?? Date.now, options.rotationCheckMs ?? ROTATION_CHECK_MS);
   // The raw body is kept: the SigV4 payload hash is over the exact bytes received.
   app.addContentTypeParser(KMS_CONTENT_TYPE, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   const sweep = setInterval(() => {
     replay.sweep(now());
-    limiter.sweep(now());
+    limiter?.sweep(now());
   }, 60_000);
   sweep.unref();
   app.addHook('onClose', async () => clearInterval(sweep));
@@ -70,7 +71,7 @@ export function registerKms(app: FastifyInstance, hsm: Hsm, options: KmsOptions 
         const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
         const q = (req.query ?? {}) as Record<string, string | string[]>;
         const caller = await authenticate(hsm, { method: req.method, path: req.url.split('?')[0]!, query: q, headers: req.headers, body }, replay, now());
-        limiter.take(caller.accessKeyId, now());
+        limiter?.take(caller.accessKeyId, now());
         const input = parse(body, options.jsonDepth ?? 16);
         const out = await op({ hsm, caller }, input);
         return reply.code(200).type(KMS_CONTENT_TYPE).send(JSON.stringify(out));
