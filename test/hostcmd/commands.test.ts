@@ -1,6 +1,6 @@
 // Every supported host command over a real TCP socket, checked against independent computations
 // (test/hostcmd/payment-crypto.ts) or the boundary API, and every error code the port maps
-// (docs/hostcmd.md): 00 01 04 05 10 11 12 13 15 17 20 23 24 26 27 68 80 86 A6.
+// (docs/hostcmd.md): 00 01 04 05 10 11 12 13 15 17 20 23 24 26 27 28 29 68 80 86.
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -63,7 +63,7 @@ test('A0 generates a stored key and returns its reference and check value; BU gi
   const ref = r.slice(8, 8 + 35);
   const kcv = r.slice(-6);
   assert.equal(await c.send(`${HDR}BU021${ref}`), `${HDR}BV00${kcv}`);
-  // It is a P0 key: CC accepts it as a source ZPK (a wrong-usage key would answer A6).
+  // It is a P0 key: CC accepts it as a source ZPK (a wrong-usage key would answer 29).
   const pinBlock = iso0Block(ZPK_A, '1234', ACCOUNT);
   const cc = await c.send(`${HDR}CC${ref}${k.zpkB}12${up(pinBlock)}0101${ACCOUNT}`);
   assert.match(cc, /^0001CD(00|20)/, 'the generated key is usable as a ZPK');
@@ -74,7 +74,7 @@ test('A0 generates a stored key and returns its reference and check value; BU gi
   assert.match(aes, /^0001A100R32[0-9a-f]{32}[0-9A-F]{6}$/, 'AES-256 with M6 usage');
   assert.equal(await c.send(`${HDR}A00999U`), `${HDR}A104`, 'unknown key type code: 04');
   assert.equal(await c.send(`${HDR}A00001Q`), `${HDR}A126`, 'unknown key scheme: 26');
-  assert.equal(await c.send(`${HDR}A00FFFS#V2Z9N00E00`), `${HDR}A1A7`, 'unknown algorithm: A7');
+  assert.equal(await c.send(`${HDR}A00FFFS#V2Z9N00E00`), `${HDR}A128`, 'unknown algorithm: 28');
   assert.equal(await c.send(`${HDR}A00FFFS#Q9T2N00E00`), `${HDR}A115`, 'unknown TR-31 usage: 15');
 });
 
@@ -126,7 +126,7 @@ test('CI translates a DUKPT PIN block (ANSI X9.24-1 test vector, KSN counter 1) 
   assert.match(r, /^0001CJ0000[0-9A-F]{16}01$/);
   assert.equal(up(tdesEcb(ZPK_B, H(r.slice(10, 26)), true)), up(iso0Clear('1234', account)));
   assert.equal(await c.send(`${HDR}CI${bdk}${k.zpkB}FFFFFFF9876543210E000011B9C1845EB993A7A01${account}`), `${HDR}CJ15`, 'KSN descriptor too long');
-  assert.equal(await c.send(`${HDR}CI${k.zpkA}${k.zpkB}A05FFFF9876543210E000011B9C1845EB993A7A01${account}`), `${HDR}CJA6`, 'a ZPK is not a BDK');
+  assert.equal(await c.send(`${HDR}CI${k.zpkA}${k.zpkB}A05FFFF9876543210E000011B9C1845EB993A7A01${account}`), `${HDR}CJ29`, 'a ZPK is not a BDK');
 });
 
 test('BU: the check value is the first 3 bytes of TDES-ECB of zeros (X9.24-1); bad key length flag 05', async () => {
@@ -154,7 +154,7 @@ test('PIN errors: 23 format, 15 PCI rule (ISO 0 → ISO 1), A6 wrong usage, 12 n
   const cc = (src: string, dst: string, body: string): Promise<string> => c.send(`${HDR}CC${src}${dst}${body}`);
   assert.equal(await cc(k.zpkA, k.zpkB, `12${block}0199${ACCOUNT}`), `${HDR}CD23`);
   assert.equal(await cc(k.zpkA, k.zpkB, `12${block}0105${ACCOUNT}`), `${HDR}CD15`, 'C-03: PAN-bound format never becomes ISO 1');
-  assert.equal(await cc(k.cvk, k.zpkB, `12${block}0101${ACCOUNT}`), `${HDR}CDA6`, 'C-07: a CVK is not a ZPK');
+  assert.equal(await cc(k.cvk, k.zpkB, `12${block}0101${ACCOUNT}`), `${HDR}CD29`, 'C-07: a CVK is not a ZPK');
   assert.equal(await cc(keyRef('alias/nothing-here'), k.zpkB, `12${block}0101${ACCOUNT}`), `${HDR}CD12`);
   assert.equal(await cc('U0123456789ABCDEF0123456789ABCDEF', k.zpkB, `12${block}0101${ACCOUNT}`), `${HDR}CD10`, 'an LMK-encrypted key is not a Coffer key reference');
   assert.equal(await cc(k.zpkA, 'R99short', `12${block}0101${ACCOUNT}`), `${HDR}CD11`);
@@ -238,7 +238,7 @@ test('KQ verifies an M/Chip ARQC and returns the ARPC (method 1) computed indepe
   assert.equal(await c.send(body('0', arqc, '0')), `${HDR}KR68`);
 });
 
-test('M6 generates an ISO 9797-1 alg 3 MAC equal to an independent one (binary, hex, text input); M8 verifies it; 80, 04 and A6 refusals', async () => {
+test('M6 generates an ISO 9797-1 alg 3 MAC equal to an independent one (binary, hex, text input); M8 verifies it; 80, 04 and 29 refusals', async () => {
   const key = tdes2();
   const mac3 = await stored(key, 'M3');
   const mac1 = await stored(tdes2(), 'M1');
@@ -258,7 +258,7 @@ test('M6 generates an ISO 9797-1 alg 3 MAC equal to an independent one (binary, 
   assert.equal(await c.send(`${m('M6', '1', '0', mac3)}${len(5)}${up(msg.subarray(0, 5))}`), `${HDR}M780`, 'padding 0 needs whole blocks');
   assert.equal(await c.send(`${m('M6', '1', '2', mac3)}0000`), `${HDR}M780`, 'empty message');
   assert.equal(await c.send(`${m('M6', '1', '2', mac3, '001')}${len(msg.length)}${up(msg)}`), `${HDR}M704`, 'key type must be TAK or ZAK');
-  assert.equal(await c.send(`${m('M6', '1', '2', mac1)}${len(msg.length)}${up(msg)}`), `${HDR}M7A6`, 'an M1 key does not do algorithm 3');
+  assert.equal(await c.send(`${m('M6', '1', '2', mac1)}${len(msg.length)}${up(msg)}`), `${HDR}M729`, 'an M1 key does not do algorithm 3');
 });
 
 test('unknown and unsupported commands answer 68 with the advanced response code', async () => {

@@ -49,7 +49,7 @@ function template(f: { text(n: string): string }): Template {
   }
   if (f.text('keyScheme') !== 'S') throw new HostError('26', 'key type FFF needs key scheme S');
   const alg = ALGORITHMS[f.text('algorithm')];
-  if (!alg) throw new HostError('A7', 'algorithm');
+  if (!alg) throw new HostError('28', 'algorithm'); // payShield: invalid key type
   const exportability = EXPORTABILITY[f.text('exportability')];
   if (!exportability) throw new HostError('15', 'exportability');
   if (f.text('optionalBlocks') !== '00') throw new HostError('15', 'optional blocks are not taken here');

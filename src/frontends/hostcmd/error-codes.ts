@@ -36,8 +36,8 @@ export const HSM_TO_HOST: Partial<Record<ErrorCode, string>> = {
   KEY_HANDLE_INVALID: '12',
   OBJECT_NOT_FOUND: '12',
   KEY_STATE_INVALID: '12',
-  // The key's TR-31 usage does not fit the command (attacks.md C-07); payShield's key-block "invalid key usage".
-  KEY_FUNCTION_NOT_PERMITTED: 'A6',
+  // The key's TR-31 usage does not fit the command (attacks.md C-07): payShield's "key function not permitted".
+  KEY_FUNCTION_NOT_PERMITTED: '29',
   KEY_TYPE_INCONSISTENT: '27',
   KEY_SIZE_RANGE: '27',
   WRAPPING_KEY_TYPE_INCONSISTENT: '27',
