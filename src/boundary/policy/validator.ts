@@ -272,8 +272,9 @@ export function checkConsistency(attrs: Attributes, pair?: Attributes): void {
   // attacks.md A-08: wrapped blobs do not bind attributes, so an exported wrapping key could be
   // unwrapped again with decrypt and read every blob it made. Key-transport keys never leave.
   if (any(u, 'wrap', 'unwrap') && attrs.extractable) inconsistent('a wrapping or unwrapping key may not be extractable');
-  // attacks.md C-10: a key with a TR-31 exportability leaves only in a key block that binds it (N: never), not by C_WrapKey.
-  if (attrs.exportability !== undefined && attrs.extractable) inconsistent('a key with a TR-31 exportability leaves only in key blocks: it is not extractable');
+  // attacks.md C-07, C-10: a payment key (TR-31 key usage or exportability) leaves only in a key block that
+  // binds its usage, mode and exportability (N: never); C_WrapKey binds none of them, so it is not extractable.
+  if ((attrs.exportability !== undefined || attrs.keyUsage !== undefined) && attrs.extractable) inconsistent('a payment key leaves only in TR-31 key blocks: it is not extractable');
   // attacks.md A-12: a wrapping key whose value may be known outside (imported, derived) must be officer-trusted.
   if (attrs.wrap && !attrs.local && !attrs.trusted) inconsistent('a key not generated inside may wrap only when the officer marks it trusted');
   if (attrs.trusted && !attrs.wrap) inconsistent('trusted marks a wrapping key');
