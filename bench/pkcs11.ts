@@ -2,7 +2,8 @@
 // the same client (pkcs11js + p11-kit-client.so 0.24.1) in the same run. Each row runs 1 or 4
 // client processes, each with its own session in a tight C_SignInit + C_Sign loop, against
 // Coffer's PKCS#11 server (its own process) and then SoftHSM2 behind `p11-kit server`; the
-// servers' resident memory is sampled mid-run. `--seconds N` sets the length of each run.
+// servers' resident memory is sampled mid-run and their CPU time per signature is measured.
+// `--seconds N` sets the length of each run.
 
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -24,6 +25,18 @@ interface Target {
   pin: string;
   /** Resident set of the server side now (kB): the process and every process it forked. */
   rssKb(): number;
+  /** CPU seconds the server side has used so far, its reaped children included. */
+  cpuSeconds(): number;
+}
+
+const TICK = 100; // USER_HZ: /proc/<pid>/stat counts clock ticks of 1/100 s on Linux
+
+/** utime + stime (+ cutime + cstime: children the process has reaped) from /proc/<pid>/stat, in seconds. */
+function cpuOf(pid: number, children: boolean): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number); // f[0] is field 3 (state)
+  const ticks = f[11]! + f[12]! + (children ? f[13]! + f[14]! : 0); // fields 14–17
+  return ticks / TICK;
 }
 
 function client(t: Target, args: string[]): Promise<string> {
@@ -63,9 +76,12 @@ function tree(pid: number): number[] {
 interface Result {
   opsPerSecond: number;
   rssKb: number;
+  /** Server CPU time per signature (µs): what each signature costs, whatever else the host runs. */
+  cpuUs: number;
 }
 
 async function run(t: Target, algorithm: 'rsa' | 'ec', clients: number): Promise<Result> {
+  const cpuBefore = t.cpuSeconds();
   const startAt = Date.now() + 4000; // every client has loaded, logged in and signed once by then
   const runs: Promise<string>[] = [];
   for (let i = 0; i < clients; i++) {
@@ -79,7 +95,9 @@ async function run(t: Target, algorithm: 'rsa' | 'ec', clients: number): Promise
   const results = (await Promise.all(runs)).map((o) => JSON.parse(o) as { ops: number; seconds: number });
   clearTimeout(sampler);
   const opsPerSecond = results.reduce((sum, r) => sum + r.ops / r.seconds, 0);
-  return { opsPerSecond, rssKb };
+  await new Promise((res) => setTimeout(res, 500)); // p11-kit server reaps its per-connection children
+  const ops = results.reduce((sum, r) => sum + r.ops + 1, 0); // +1: the signature each client makes before the clock starts
+  return { opsPerSecond, rssKb, cpuUs: ((t.cpuSeconds() - cpuBefore) / ops) * 1e6 };
 }
 
 async function cofferTarget(): Promise<{ target: Target; close(): Promise<void> }> {
@@ -92,7 +110,7 @@ async function cofferTarget(): Promise<{ target: Target; close(): Promise<void> 
   });
   const pid = child.pid as number;
   return {
-    target: { name: 'Coffer', address: `unix:path=${socket}`, pin: COFFER_PIN, rssKb: () => statusKb(pid, 'VmRSS') },
+    target: { name: 'Coffer', address: `unix:path=${socket}`, pin: COFFER_PIN, rssKb: () => statusKb(pid, 'VmRSS'), cpuSeconds: () => cpuOf(pid, false) },
     async close() {
       const gone = new Promise((res) => child.once('exit', res));
       child.kill('SIGTERM');
@@ -106,7 +124,7 @@ async function softTarget(): Promise<{ target: Target; close(): Promise<void> }>
   const soft = await softHsmServer('coffer-bench');
   const pid = soft.server.pid as number;
   return {
-    target: { name: 'SoftHSM2', address: soft.address, pin: SOFTHSM_PIN, rssKb: () => tree(pid).reduce((sum, p) => sum + statusKb(p, 'VmRSS'), 0) },
+    target: { name: 'SoftHSM2', address: soft.address, pin: SOFTHSM_PIN, rssKb: () => tree(pid).reduce((sum, p) => sum + statusKb(p, 'VmRSS'), 0), cpuSeconds: () => cpuOf(pid, true) },
     close: () => soft.close(),
   };
 }
@@ -132,13 +150,13 @@ async function main(): Promise<void> {
         const s = await run(soft.target, algorithm, clients);
         const ratio = c.opsPerSecond / s.opsPerSecond;
         if (ratio < TARGET) short = true;
-        const line = `| ${label} | ${clients} | ${fmt(c.opsPerSecond)} | ${fmt(s.opsPerSecond)} | ${ratio.toFixed(2)} | ${mb(c.rssKb)} | ${mb(s.rssKb)} |`;
+        const line = `| ${label} | ${clients} | ${fmt(c.opsPerSecond)} | ${fmt(s.opsPerSecond)} | ${ratio.toFixed(2)} | ${fmt(c.cpuUs)} | ${fmt(s.cpuUs)} | ${mb(c.rssKb)} | ${mb(s.rssKb)} |`;
         process.stderr.write(`${line}\n`);
         rows.push(line);
       }
     }
-    console.log('| operation | client processes | Coffer ops/s | SoftHSM2 ops/s | Coffer/SoftHSM2 | Coffer server RSS | SoftHSM2 server RSS |');
-    console.log('|---|---|---|---|---|---|---|');
+    console.log('| operation | client processes | Coffer ops/s | SoftHSM2 ops/s | Coffer/SoftHSM2 | Coffer server CPU µs/op | SoftHSM2 server CPU µs/op | Coffer server RSS | SoftHSM2 server RSS |');
+    console.log('|---|---|---|---|---|---|---|---|---|');
     for (const r of rows) console.log(r);
     console.log(`target Coffer/SoftHSM2 ≥ ${TARGET}: ${short ? 'NOT met on every row' : 'met'}`);
     console.log(`load average (1, 5, 15 min): ${loadavg().map((l) => l.toFixed(2)).join(', ')}`);
