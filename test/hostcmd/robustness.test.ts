@@ -178,3 +178,21 @@ test('codec property: any body, random or a mutated real frame, gets header + re
   );
   assert.deepEqual(faults, [], 'no input reaches an internal error');
 });
+
+test('when the port session idles out, the next command logs in again and is answered', async () => {
+  const idle = await testHsm({ sessionIdleMs: 300 });
+  const port = await startHostCmdServer({ hsm: idle.hsm, host: '127.0.0.1', port: 0, account: { user: 'alice', password: PASSWORD } });
+  const c = await hostClient(port.port);
+  try {
+    const key = keyRef(await idle.hsm.createObject(idle.user, { class: 'secret-key', keyType: 'des2', value: H('0123456789ABCDEFFEDCBA9876543210'), token: true, keyUsage: 'P0' }));
+    assert.match(await c.send(`${HDR}BU021${key}`), /^0001BV00/);
+    await new Promise((r) => setTimeout(r, 700));
+    // Sessions idle that long have ended (the test's own proves it), so the port must log in again.
+    await assert.rejects(idle.hsm.getAttributes(idle.user, key.slice(3)), (e: unknown) => (e as { code?: string }).code === 'SESSION_INVALID');
+    assert.match(await c.send(`${HDR}BU021${key}`), /^0001BV00/, 'answered after the session expired');
+  } finally {
+    c.close();
+    await port.close();
+    await idle.close();
+  }
+});
