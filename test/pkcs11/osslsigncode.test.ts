@@ -40,8 +40,8 @@ test('osslsigncode signs a PE32 file with an RSA key in Coffer; verify accepts i
   writeFileSync(file('app.exe'), minimalPe32());
   const sign = await runEnv(f, OSSLSIGNCODE, [
     'sign',
-    '-pkcs11engine',
-    ENGINE,
+    // No -pkcs11engine: osslsigncode then loads libp11's engine by its id "pkcs11" from OpenSSL's
+    // engines directory. Debian 12's osslsigncode 2.5 cannot load it by path ("bad engine id").
     '-pkcs11module',
     P11_KIT_CLIENT,
     '-key',
@@ -65,7 +65,7 @@ test('osslsigncode signs a PE32 file with an RSA key in Coffer; verify accepts i
 
   const verify = await runEnv(f, OSSLSIGNCODE, ['verify', '-CAfile', chain.root, '-in', file('signed.exe')]);
   assert.equal(verify.code, 0, `${verify.stdout}${verify.stderr}`);
-  assert.match(verify.stdout, /Subject: \/CN=Coffer Test Root CA/);
+  assert.match(verify.stdout, /(Subject|Issuer) *: \/CN=Coffer Test Root CA/); // 2.5 prints the root as the issuer, 2.9 as a subject
   assert.match(verify.stdout, /Signature verification: ok/);
 
   // Change the `ret` of the code section (file offset 0x202): the digest no longer matches.
