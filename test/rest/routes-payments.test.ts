@@ -144,3 +144,88 @@ test('Decimalisation tables over REST are officer-only (C-01)', async () => {
   const r = await f.call('POST', '/v1/payments/decimalisation-tables', f.officer, { name: 'd1', table: '0123456789012345' });
   assert.equal(r.status, 200, JSON.stringify(r.body));
 });
+
+test('Key components over REST: an officer opens the forming, two different custodians complete it (C-08); the same account twice is refused', async () => {
+  const created = await f.call('POST', '/v1/users', f.admin, { name: 'bob', password: 'correct horse battery staple', role: 'user', partition: 'p1' });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const bob = await f.login('bob', 'correct horse battery staple');
+  const C1 = '6BC8A1E6B5232A9E6EA8BAA4C45EDCC8';
+  const C2 = '796DF7C1C27634196E2FA2943E80C257';
+  expectError(await f.call('POST', '/v1/payments/components', f.user, { keyType: 'des2', usage: 'P0', components: 2, label: 'zpk-formed' }), 403, 'USER_TYPE_INVALID', 'only an officer opens a forming');
+  const open = await f.call<{ forming: string; expiresAt: string }>('POST', '/v1/payments/components', f.officer, { keyType: 'des2', usage: 'P0', components: 2, label: 'zpk-formed' });
+  assert.equal(open.status, 200, JSON.stringify(open.body));
+  const url = `/v1/payments/components/${open.body.forming}`;
+  const first = await f.call<{ kcv: string; entered: number; remaining: number; key?: string }>('POST', url, f.user, { component: C1 });
+  assert.equal(first.status, 200, JSON.stringify(first.body));
+  assert.match(first.body.kcv, /^[0-9A-F]{6}$/, 'a 3-byte component check value (C-09)');
+  assert.deepEqual([first.body.entered, first.body.remaining, first.body.key], [1, 1, undefined]);
+  expectError(await f.call('POST', url, f.user, { component: C2 }), 403, 'ACCESS_DENIED', 'C-08: the same custodian twice');
+  const second = await f.call<{ key: string; keyKcv: string }>('POST', url, bob, { component: C2 });
+  assert.equal(second.status, 200, JSON.stringify(second.body));
+  const xor = Buffer.from(Buffer.from(C1, 'hex').map((b, i) => b ^ Buffer.from(C2, 'hex')[i]!));
+  const kcv = createCipheriv('des-ede-ecb', xor, null).setAutoPadding(false).update(Buffer.alloc(8)).subarray(0, 3).toString('hex').toUpperCase();
+  assert.equal(second.body.keyKcv, kcv, 'the formed key is the XOR of the components');
+  const stored = await f.call<{ kcv: string }>('POST', '/v1/payments/kcv', f.user, { key: second.body.key });
+  assert.equal(stored.body.kcv, kcv);
+});
+
+test('TR-31 over REST: export under the partition KBPK, import back, and use the block itself as a key reference', async () => {
+  const kb = await f.call<{ key: string }>('POST', '/v1/payments/partition-kbpk', f.officer, {});
+  assert.equal(kb.status, 200, JSON.stringify(kb.body));
+  const zpk = await f.call<{ key: { uid: string } }>('POST', '/v1/keys/import', f.user, {
+    template: { class: 'secret-key', keyType: 'des2', value: Buffer.from(ZPK_B, 'hex').toString('base64'), keyUsage: 'P0', exportability: 'E' },
+  });
+  assert.equal(zpk.status, 201, JSON.stringify(zpk.body));
+  const kcv = (await f.call<{ kcv: string }>('POST', '/v1/payments/kcv', f.user, { key: zpk.body.key.uid })).body.kcv;
+  const ex = await f.call<{ keyBlock: string }>('POST', '/v1/payments/keys/export', f.user, { key: zpk.body.key.uid, kbpk: 'partition', version: 'D' });
+  assert.equal(ex.status, 200, JSON.stringify(ex.body));
+  assert.match(ex.body.keyBlock, /^D\d{4}P0T[A-Z]00E/, 'version D, usage P0, TDES, exportable');
+  const byBlock = await f.call<{ kcv: string }>('POST', '/v1/payments/kcv', f.user, { key: { keyBlock: ex.body.keyBlock } });
+  assert.equal(byBlock.status, 200, JSON.stringify(byBlock.body));
+  assert.equal(byBlock.body.kcv, kcv, 'the block opens inside to the same key');
+  const im = await f.call<{ key: string }>('POST', '/v1/payments/keys/import', f.user, { kbpk: 'partition', keyBlock: ex.body.keyBlock, label: 'zpk-b-imported' });
+  assert.equal(im.status, 200, JSON.stringify(im.body));
+  assert.equal((await f.call<{ kcv: string }>('POST', '/v1/payments/kcv', f.user, { key: im.body.key })).body.kcv, kcv);
+  // C-10: a changed header (usage P0 → D0) breaks the block's MAC.
+  const forged = ex.body.keyBlock.replace(/^(D\d{4})P0/, '$1D0');
+  expectError(await f.call('POST', '/v1/payments/keys/import', f.user, { kbpk: 'partition', keyBlock: forged }), 400, 'UNWRAP_FAILED', 'C-10: header bound by the MAC');
+  expectError(await f.call('POST', '/v1/payments/policy', f.user, { tr31LegacyImport: true }), 403, 'USER_TYPE_INVALID', 'policy is the officer\'s');
+});
+
+test('Grants over REST: CVV generation needs card-production; DUKPT translation and CMAC through REST', async () => {
+  const cvk = await payKey('0123456789ABCDEFFEDCBA9876543210', 'C0');
+  const args = { key: cvk, pan: '4123456789012345', expiry: '8701', serviceCode: '101' };
+  expectError(await f.call('POST', '/v1/payments/cvv', f.user, args), 403, 'USER_TYPE_INVALID', 'no grant yet');
+  expectError(await f.call('POST', '/v1/payments/grants', f.user, { account: 'alice', grant: 'card-production' }), 403, 'USER_TYPE_INVALID', 'a user cannot grant');
+  const g = await f.call('POST', '/v1/payments/grants', f.officer, { account: 'alice', grant: 'card-production' });
+  assert.equal(g.status, 200, JSON.stringify(g.body));
+  const cvv = await f.call<{ cvv: string }>('POST', '/v1/payments/cvv', f.user, args);
+  assert.equal(cvv.status, 200, JSON.stringify(cvv.body));
+  assert.deepEqual((await f.call('POST', '/v1/payments/cvv/verify', f.user, { ...args, cvv: cvv.body.cvv })).body, { valid: true });
+
+  const v = V.dukpt_tdes[0]!;
+  const bdk = await payKey(s(v.inputs.bdk), 'B0');
+  const zpk = await payKey(ZPK_B, 'P0');
+  const pan = '4012345678909';
+  const tr = await f.call<{ pinBlock: string }>('POST', '/v1/payments/dukpt/pin/translate', f.user, {
+    bdk,
+    ksn: s(v.inputs.ksn),
+    format: 'ISO0',
+    pinBlock: s(v.expected.encrypted_pin_block),
+    pan,
+    outKey: zpk,
+    outFormat: 'ISO0',
+  });
+  assert.equal(tr.status, 200, JSON.stringify(tr.body));
+  assert.equal(tr.body.pinBlock, terminalBlock(ZPK_B, '1234', pan), 'payment:dukpt_tdes:0 over REST');
+  const replay = await f.call('POST', '/v1/payments/dukpt/pin/translate', f.user, { bdk, ksn: s(v.inputs.ksn), format: 'ISO0', pinBlock: s(v.expected.encrypted_pin_block), pan, outKey: zpk, outFormat: 'ISO0' });
+  expectError(replay, 400, 'MECHANISM_PARAM_INVALID', 'a replayed KSN');
+  const mac = await f.call('POST', '/v1/payments/dukpt/mac/verify', f.user, { bdk, ksn: s(v.inputs.ksn), data: s(v.inputs.txn_data), mac: s(v.expected.mac_request) });
+  assert.deepEqual(mac.body, { valid: true });
+
+  const c = V.tdes_cmac[0]!;
+  const m6 = await payKey(s(c.inputs.key), 'M6');
+  const cm = await f.call<{ mac: string }>('POST', '/v1/payments/mac', f.user, { key: m6, algorithm: 'cmac', data: s(c.inputs.message), length: String(c.expected.cmac).length / 2 });
+  assert.equal(cm.status, 200, JSON.stringify(cm.body));
+  assert.equal(cm.body.mac, String(c.expected.cmac), 'payment:tdes_cmac:0 over REST');
+});
