@@ -13,6 +13,7 @@ import { KEY_CRYPTO_COMMANDS } from './commands/key-crypto.js';
 import { KEY_COMMANDS } from './commands/keys.js';
 import { KMS_COMMANDS } from './commands/kms.js';
 import { PARTITION_COMMANDS } from './commands/partitions.js';
+import { PAYMENT_COMMANDS } from './commands/payment.js';
 import { QUORUM_COMMANDS } from './commands/quorum.js';
 import { SELF_PROTECTION_COMMANDS } from './commands/self-protection.js';
 import { SESSION_COMMANDS } from './commands/session.js';
@@ -21,7 +22,7 @@ import { CliError, EXIT, EXIT_CODE_HELP } from './exit-codes.js';
 import { RestClient } from './rest-client.js';
 import { resolveEndpoint } from './token-file.js';
 
-const COMMANDS: readonly CommandDef[] = [...SESSION_COMMANDS, ...PARTITION_COMMANDS, ...USER_COMMANDS, ...KEY_COMMANDS, ...KEY_CRYPTO_COMMANDS, ...AUDIT_COMMANDS, ...CEREMONY_COMMANDS, ...QUORUM_COMMANDS, ...BACKUP_COMMANDS, ...SELF_PROTECTION_COMMANDS, ...KMS_COMMANDS];
+const COMMANDS: readonly CommandDef[] = [...SESSION_COMMANDS, ...PARTITION_COMMANDS, ...USER_COMMANDS, ...KEY_COMMANDS, ...KEY_CRYPTO_COMMANDS, ...AUDIT_COMMANDS, ...CEREMONY_COMMANDS, ...QUORUM_COMMANDS, ...BACKUP_COMMANDS, ...SELF_PROTECTION_COMMANDS, ...KMS_COMMANDS, ...PAYMENT_COMMANDS];
 
 const nameOf = (c: CommandDef): string => (c.verb ? `${c.noun} ${c.verb}` : c.noun);
 
