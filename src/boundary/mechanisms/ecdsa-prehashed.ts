@@ -1,6 +1,7 @@
 // Prehashed ECDSA, CKM_ECDSA (PKCS#11 v3.0 §2.3.6): sign and verify a digest the caller computed,
-// on P-256/384/521 and secp256k1, with @noble/curves because node:crypto cannot sign a given digest.
-// Our code holds the private scalar only as a SEC 1 buffer it zeroes after each call; noble runs synchronously.
+// on P-256/384/521 and secp256k1; node:crypto cannot sign a given digest, so signing is
+// ecdsa-sign-digest.ts (RFC 6979 k, OpenSSL's k·G) and verifying is @noble/curves. Our code holds
+// the private scalar only as a SEC 1 buffer it zeroes after each call; everything runs synchronously.
 
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
@@ -11,10 +12,19 @@ import { CURVES, type CurveInfo, curveOfNodeKey, pkcs8FromRaw } from '../keytype
 import { SecretBytes } from '../secret.js';
 import type { Curve, LoadedKey } from '../types.js';
 import { encodingOf, privateKeyOf, publicKeyOf } from './ecdsa.js';
+import { type DigestCurve, signDigest } from './ecdsa-sign-digest.js';
 import { hashByName } from './hash-names.js';
 import type { MechanismDescriptor, MechanismParams } from './types.js';
 
 const NOBLE: Partial<Record<Curve, ECDSA>> = { 'P-256': p256, 'P-384': p384, 'P-521': p521, secp256k1 };
+
+/** RFC 6979's hash per curve is the one noble pairs with it, so signatures stay noble's byte for byte. */
+const SIGNING: Partial<Record<Curve, DigestCurve>> = {
+  'P-256': { openssl: 'prime256v1', hmac: 'sha256', Fn: p256.Point.Fn },
+  'P-384': { openssl: 'secp384r1', hmac: 'sha384', Fn: p384.Point.Fn },
+  'P-521': { openssl: 'secp521r1', hmac: 'sha512', Fn: p521.Point.Fn },
+  secp256k1: { openssl: 'secp256k1', hmac: 'sha256', Fn: secp256k1.Point.Fn },
+};
 
 /** SHA-1 (20 bytes) up to SHA-512 (64 bytes): the digests PKCS#11 callers send for CKM_ECDSA. */
 const MIN_DIGEST = 20;
@@ -74,9 +84,9 @@ function publicPoint(k: KeyObject): Uint8Array {
 }
 
 /**
- * Runs `use` with the private scalar d, left-padded to the order size as noble requires. OpenSSL
+ * Runs `use` with the private scalar d, left-padded to the order size (RFC 6979 §2.3.3 int2octets). OpenSSL
  * exports an RFC 5915 ECPrivateKey (SEQUENCE { INTEGER 1, OCTET STRING d, ... }); the buffers are
- * zeroed before returning. noble turns d into a bigint we cannot erase (SECURITY.md).
+ * zeroed before returning. The signer turns d into a bigint we cannot erase (SECURITY.md).
  */
 function withScalar<T>(k: KeyObject, info: CurveInfo, use: (d: Uint8Array) => T): T {
   const sec1 = k.export({ format: 'der', type: 'sec1' });
@@ -102,10 +112,12 @@ function sign(key: LoadedKey, digest: Uint8Array, params: MechanismParams): Uint
   checkDigest(digest, params);
   const k = privateKeyOf(key);
   const { info, ecdsa } = curveOf(key, k);
-  // prehash: false signs the given digest; a digest longer than the order is cut to its leftmost
-  // bits (FIPS 186-5 §6.4.1 step 4, SEC 1 §4.1.3 step 5). k is RFC 6979 deterministic (FIPS 186-5
-  // §6.3.2) with the curve's own hash in HMAC_DRBG; noble's default lowS returns s ≤ n/2.
-  return withScalar(k, info, (d) => ecdsa.sign(digest, d, { prehash: false, format: format === 'der' ? 'der' : 'compact' }));
+  const curve = SIGNING[info.curve]!;
+  // A digest longer than the order is cut to its leftmost bits (FIPS 186-5 §6.4.1 step 4, SEC 1
+  // §4.1.3 step 5). k is RFC 6979 deterministic (FIPS 186-5 §6.3.2) with the curve's own hash in
+  // HMAC_DRBG, and s ≤ n/2: the same bytes noble's sign(digest, d, { prehash: false }) returns.
+  const { r, s } = withScalar(k, info, (d) => signDigest(curve, d, digest));
+  return new ecdsa.Signature(r, s).toBytes(format === 'der' ? 'der' : 'compact');
 }
 
 function verify(key: LoadedKey, digest: Uint8Array, signature: Uint8Array, params: MechanismParams): boolean {
@@ -130,7 +142,7 @@ function verify(key: LoadedKey, digest: Uint8Array, signature: Uint8Array, param
   }
 }
 
-/** RFC 6979 §A.2.5: the P-256 key and the SHA-256 "sample" signature (r, and n − s since noble signs low-S). */
+/** RFC 6979 §A.2.5: the P-256 key and the SHA-256 "sample" signature (r, and n − s since we sign low-S). */
 const RFC6979_P256_X = 'c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721';
 const RFC6979_P256_SAMPLE_RS =
   'efd48b2aacb6a8fd1140dd9cd45e81d69d2c877b56aaf991c34d0ea84eaf3716' + '0834e36ad29a83bf2bc9385e491d6099c8fdf9d1ed67aa7ea5f51f93782857a9';
@@ -170,7 +182,6 @@ async function selfTest(): Promise<void> {
   kat[kat.length - 1]! ^= 1;
   if (verify(pub, digest, kat, { signatureFormat: 'raw' })) fail();
   // Known-answer sign: deterministic k makes the signature itself the answer (RFC 6979 §A.2.5).
-  // The first call also builds noble's P-256 base-point tables (one-time, ~20-150 ms).
   const key = rfc6979Key();
   const sample = createHash('sha256').update('sample').digest();
   const sig = sign(key, sample, { signatureFormat: 'raw' });
