@@ -410,6 +410,64 @@ test('Vectors the other API tests leave at function level: emv_arqc:9 and emv_ar
   }
 });
 
+/** ANSI X9.24-3-2017 §6.3.2: a working key = AES-ECB(transaction key, derivation data), one block for AES-128. */
+function aesDukptMacKey128(txnKey: Buffer, ksn: Buffer): Buffer {
+  // version 01, block counter 01, usage 2000 (MAC generation), algorithm 0002 (AES-128), length 0080, IK ID right 4 bytes ‖ counter
+  const data = Buffer.concat([H('0101200000020080'), ksn.subarray(4, 12)]);
+  const c = createCipheriv(txnKey.length === 32 ? 'aes-256-ecb' : 'aes-128-ecb', txnKey, null).setAutoPadding(false);
+  return Buffer.concat([c.update(data), c.final()]);
+}
+
+function aesCmac(key: Buffer, msg: Buffer): Buffer {
+  // NIST SP 800-38B with node's AES-ECB: subkeys from L = E(0), then CBC-MAC with the last block masked.
+  const ecb = (b: Buffer): Buffer => aesEcb(key, b);
+  const dbl = (b: Buffer): Buffer => {
+    const o = Buffer.alloc(16);
+    for (let i = 0; i < 16; i++) o[i] = ((b[i] << 1) | (i < 15 ? b[i + 1] >> 7 : 0)) & 0xff;
+    if (b[0] & 0x80) o[15] ^= 0x87;
+    return o;
+  };
+  const k1 = dbl(ecb(Buffer.alloc(16)));
+  const k2 = dbl(k1);
+  const n = Math.max(1, Math.ceil(msg.length / 16));
+  const complete = msg.length > 0 && msg.length % 16 === 0;
+  const last = complete ? xor(msg.subarray((n - 1) * 16), k1) : xor(Buffer.concat([msg.subarray((n - 1) * 16), H('80'), Buffer.alloc(15 - (msg.length % 16))]), k2);
+  let h: Buffer = Buffer.alloc(16);
+  for (let i = 0; i < n - 1; i++) h = ecb(xor(h, msg.subarray(i * 16, i * 16 + 16)));
+  return ecb(xor(h, last));
+}
+
+test('dukpt_aes vectors that publish only the transaction key: a MAC under the working key derived here verifies through the API', async (tc) => {
+  const V = need(tc);
+  if (!V) return;
+  const bdks = new Map<string, string>();
+  let checked = 0;
+  let through = 0;
+  for (const [i, v] of V.dukpt_aes.entries()) {
+    const name = `payment:dukpt_aes:${i}`;
+    const ksn = H(s(v.inputs.ksn));
+    const macKey = aesDukptMacKey128(H(s(v.expected.txn_key)), ksn);
+    if (v.expected.cmac_aes128_key !== undefined) {
+      // Where the vector publishes the working key, the local derivation must produce it.
+      assert.equal(up(macKey), v.expected.cmac_aes128_key, `${name} (local X9.24-3 MAC-key derivation)`);
+      checked++;
+      continue;
+    }
+    const bdkHex = s(v.inputs.bdk);
+    const bdk = bdks.get(bdkHex) ?? (await payKey(bdkHex, 'B0', 'aes'));
+    bdks.set(bdkHex, bdk);
+    const msg = Buffer.from(`dukpt_aes ${i} request`);
+    const tag = aesCmac(macKey, msg);
+    const ok = await t.hsm.paymentVerifyDukptMac(t.user, { bdk, ksn: up(ksn), data: msg, mac: tag, workingKeyType: 'aes128', algorithm: 'cmac' });
+    assert.equal(ok, true, `${name} (CMAC under the working key of the vector's transaction key)`);
+    tag[15] ^= 1;
+    assert.equal(await t.hsm.paymentVerifyDukptMac(t.user, { bdk, ksn: up(ksn), data: msg, mac: tag, workingKeyType: 'aes128', algorithm: 'cmac' }), false, `${name} (altered MAC)`);
+    through++;
+  }
+  assert.equal(checked, 6, 'the derivation is checked on the 6 vectors that publish a working key');
+  assert.equal(through, 6, 'the 6 transaction-key-only vectors go through the API');
+});
+
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 test('docs/payment.md "Vectors" names every section of payment-vectors.json', (tc) => {
   const V = need(tc);
