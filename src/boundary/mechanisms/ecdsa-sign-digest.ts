@@ -4,7 +4,7 @@
 // low-S. The HMAC-DRBG state, k's bytes and d's seed bytes are zeroed before returning; the
 // scalars as BigInt (k, d, and the blinded products) cannot be erased, as in noble (SECURITY.md).
 
-import { createECDH, createHmac, randomBytes } from 'node:crypto';
+import { createECDH, createHmac, type ECDH, randomBytes } from 'node:crypto';
 import type { IField } from '@noble/curves/abstract/modular.js';
 
 export interface DigestCurve {
@@ -47,6 +47,23 @@ function hmac(hash: string, key: Uint8Array, ...parts: Uint8Array[]): Buffer {
   const h = createHmac(hash, key);
   for (const p of parts) h.update(p);
   return h.digest();
+}
+
+/**
+ * One ECDH object per curve, reused: constructing one costs more than P-256's k·G itself. Signing
+ * is synchronous, so no two signatures share it at once. It keeps the last k inside OpenSSL until
+ * the next signature on the curve replaces it (node swaps in a new EC_KEY and OpenSSL clears the
+ * old scalar on free): no wider exposure than the KeyObject holding d in the same process.
+ */
+const ecdhByCurve = new Map<string, ECDH>();
+
+function ecdhOf(name: string): ECDH {
+  let ecdh = ecdhByCurve.get(name);
+  if (!ecdh) {
+    ecdh = createECDH(name);
+    ecdhByCurve.set(name, ecdh);
+  }
+  return ecdh;
 }
 
 const ZERO = Uint8Array.of(0x00);
@@ -97,7 +114,7 @@ export function signDigest(curve: DigestCurve, dBytes: Uint8Array, digest: Uint8
       T.fill(0);
       if (k !== 0n && k < n) {
         // R = k·G by OpenSSL: the public key of the ECDH key pair whose private key is k (SEC 1 §2.3.3, 0x04‖x‖y).
-        const ecdh = createECDH(curve.openssl);
+        const ecdh = ecdhOf(curve.openssl);
         ecdh.setPrivateKey(intInto(k, kBytes));
         kBytes.fill(0);
         const R = ecdh.getPublicKey();
