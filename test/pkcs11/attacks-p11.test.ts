@@ -139,9 +139,9 @@ test('A-02: an RSA pair with a wrapping public half and a decrypting private hal
   const victim = p.C_GenerateKey(s, { mechanism: K.CKM_GENERIC_SECRET_KEY_GEN }, [a(K.CKA_CLASS, K.CKO_SECRET_KEY), a(K.CKA_KEY_TYPE, K.CKK_GENERIC_SECRET), a(K.CKA_VALUE_LEN, 14), a(K.CKA_TOKEN, false), a(K.CKA_SIGN, true), a(K.CKA_EXTRACTABLE, true)]);
   const blob = p.C_WrapKey(s, OAEP, pair.publicKey, victim, Buffer.alloc(512));
   assert.ok(blob.length === 256, 'the wrap itself worked (the refusal is the policy, not a broken wrap)');
-  // Coffer checks a key's usage at the first data call (docs/pkcs11.md, differences from SoftHSM2).
-  p.C_DecryptInit(s, OAEP, pair.privateKey);
-  refused(() => p.C_Decrypt(s, blob, Buffer.alloc(256)), K.CKR_KEY_FUNCTION_NOT_PERMITTED, 'C_Decrypt(OAEP blob, unwrap-only private key)');
+  // The usage is refused at C_DecryptInit (PKCS#11 v3.0 §5.10), so no C_Decrypt can follow.
+  refused(() => p.C_DecryptInit(s, OAEP, pair.privateKey), K.CKR_KEY_FUNCTION_NOT_PERMITTED, 'C_DecryptInit(OAEP, unwrap-only private key)');
+  refused(() => p.C_Decrypt(s, blob, Buffer.alloc(256)), K.CKR_OPERATION_NOT_INITIALIZED, 'C_Decrypt(OAEP blob) after the refused init');
 });
 
 test('A-03: encrypt+unwrap on one key is refused on generate and create; a data key’s ciphertext of a chosen value never unwraps under it', () => {
@@ -458,8 +458,7 @@ test('A-19: an RSA key never both signs and decrypts; CKM_RSA_X_509 is not offer
   const dec = rsaPair([a(K.CKA_ENCRYPT, true)], [a(K.CKA_DECRYPT, true)]);
   refused(() => p.C_DecryptInit(s, { mechanism: K.CKM_RSA_X_509 }, dec.privateKey), K.CKR_MECHANISM_INVALID, 'C_DecryptInit(RSA_X_509)');
   refused(() => p.C_SignInit(s, { mechanism: K.CKM_RSA_X_509 }, dec.privateKey), K.CKR_MECHANISM_INVALID, 'C_SignInit(RSA_X_509)');
-  p.C_SignInit(s, { mechanism: K.CKM_SHA256_RSA_PKCS }, dec.privateKey);
-  refused(() => p.C_Sign(s, Buffer.from('m'), Buffer.alloc(256)), K.CKR_KEY_FUNCTION_NOT_PERMITTED, 'sign with the decrypt key (refused at the data call)');
+  refused(() => p.C_SignInit(s, { mechanism: K.CKM_SHA256_RSA_PKCS }, dec.privateKey), K.CKR_KEY_FUNCTION_NOT_PERMITTED, 'sign with the decrypt key (refused at C_SignInit)');
 });
 
 test('A-20 (unwrap over raw RPC, protocol 2): a bit-flipped wrapped RSA private key is refused; an inconsistent RSA private key cannot be imported', async () => {
@@ -552,11 +551,10 @@ test('A-23: bad mechanism parameters and mechanisms on the wrong key type are re
   const pss = { mechanism: K.CKM_RSA_PKCS_PSS, parameter: { type: K.CK_PARAMS_RSA_PSS, hashAlg: K.CKM_SHA256, mgf: K.CKG_MGF1_SHA256, saltLen: 0x10000 } };
   refused(() => p.C_SignInit(s, pss, signer.privateKey), K.CKR_MECHANISM_PARAM_INVALID, 'PSS salt longer than any modulus');
   const aes = genAes([a(K.CKA_SIGN, true)]); // an AES-CMAC key: it may sign, but not with HMAC
-  // Key type and mechanism are checked at the data call (docs/pkcs11.md, differences from SoftHSM2).
-  p.C_SignInit(s, { mechanism: K.CKM_SHA256_HMAC }, aes);
-  refused(() => p.C_Sign(s, Buffer.from('m'), Buffer.alloc(64)), K.CKR_KEY_TYPE_INCONSISTENT, 'HMAC with an AES key');
-  p.C_SignInit(s, { mechanism: K.CKM_ECDSA }, signer.privateKey);
-  refused(() => p.C_Sign(s, Buffer.alloc(32), Buffer.alloc(64)), K.CKR_KEY_TYPE_INCONSISTENT, 'ECDSA with an RSA key');
+  // Key type and mechanism are checked at C_SignInit (PKCS#11 v3.0 §5.13), and again by the boundary at the data call.
+  refused(() => p.C_SignInit(s, { mechanism: K.CKM_SHA256_HMAC }, aes), K.CKR_KEY_TYPE_INCONSISTENT, 'HMAC with an AES key');
+  refused(() => p.C_Sign(s, Buffer.from('m'), Buffer.alloc(64)), K.CKR_OPERATION_NOT_INITIALIZED, 'C_Sign after the refused HMAC init');
+  refused(() => p.C_SignInit(s, { mechanism: K.CKM_ECDSA }, signer.privateKey), K.CKR_KEY_TYPE_INCONSISTENT, 'ECDSA with an RSA key');
   const { c, rs } = await rawSession();
   try {
     const k = await rawGen(c, rs, rawAes([boolAttr(CKA.ENCRYPT, true), boolAttr(CKA.DECRYPT, true)]));

@@ -96,6 +96,9 @@ const aes = (extra: pkcs11js.Template): pkcs11js.Template => [a(K.CKA_CLASS, K.C
 const aesGen = { mechanism: K.CKM_AES_KEY_GEN };
 step('C_GenerateKey AES without CKA_VALUE_LEN', () => p.C_GenerateKey(s, aesGen, aes([a(K.CKA_ENCRYPT, true)])));
 step('C_GenerateKey AES with CKA_VALUE_LEN 7', () => p.C_GenerateKey(s, aesGen, aes([a(K.CKA_VALUE_LEN, 7), a(K.CKA_ENCRYPT, true)])));
+step('C_GenerateKey generic secret without CKA_VALUE_LEN', () =>
+  p.C_GenerateKey(s, { mechanism: K.CKM_GENERIC_SECRET_KEY_GEN }, [a(K.CKA_CLASS, K.CKO_SECRET_KEY), a(K.CKA_KEY_TYPE, K.CKK_GENERIC_SECRET), a(K.CKA_TOKEN, false), a(K.CKA_SIGN, true)]),
+);
 step('C_GenerateKey AES with CKA_CLASS public key', () => p.C_GenerateKey(s, aesGen, [a(K.CKA_CLASS, K.CKO_PUBLIC_KEY), a(K.CKA_VALUE_LEN, 32)]));
 step('C_GenerateKey AES with CKA_KEY_TYPE RSA', () => p.C_GenerateKey(s, aesGen, [a(K.CKA_CLASS, K.CKO_SECRET_KEY), a(K.CKA_KEY_TYPE, K.CKK_RSA), a(K.CKA_VALUE_LEN, 32)]));
 step('C_GenerateKey AES with CKA_VALUE given', () => p.C_GenerateKey(s, aesGen, aes([a(K.CKA_VALUE_LEN, 32), a(K.CKA_VALUE, Buffer.alloc(32))])));
@@ -155,6 +158,35 @@ step('C_SignInit with a public key (no CKA_SIGN)', () => p.C_SignInit(s, sha256r
 step('C_Sign after the refused init', () => p.C_Sign(s, msg, Buffer.alloc(256)));
 step('C_SignInit ECDSA with an RSA key', () => p.C_SignInit(s, { mechanism: K.CKM_ECDSA }, priv));
 step('C_Sign after ECDSA init on an RSA key', () => p.C_Sign(s, Buffer.alloc(32), Buffer.alloc(256)));
+
+// --- signature lengths: ECDSA (r‖s) and a full-length HMAC ------------------------------------------
+const P256 = a(K.CKA_EC_PARAMS, Buffer.from('06082a8648ce3d030107', 'hex'));
+const ec = step('C_GenerateKeyPair EC P-256', () => p.C_GenerateKeyPair(s, { mechanism: K.CKM_EC_KEY_PAIR_GEN }, [a(K.CKA_TOKEN, false), P256, a(K.CKA_VERIFY, true)], [a(K.CKA_TOKEN, false), a(K.CKA_SIGN, true)]));
+const digest = Buffer.alloc(32, 0x5a);
+step('C_SignInit ECDSA', () => p.C_SignInit(s, { mechanism: K.CKM_ECDSA }, ec?.privateKey ?? NONE));
+const ecSig = step('C_Sign ECDSA', () => p.C_Sign(s, digest, Buffer.alloc(64)), (r) => `${r.length} bytes`) ?? Buffer.alloc(64);
+step('C_VerifyInit ECDSA', () => p.C_VerifyInit(s, { mechanism: K.CKM_ECDSA }, ec?.publicKey ?? NONE));
+step('C_Verify ECDSA', () => p.C_Verify(s, digest, ecSig), (r) => String(r));
+step('C_VerifyInit ECDSA again', () => p.C_VerifyInit(s, { mechanism: K.CKM_ECDSA }, ec?.publicKey ?? NONE));
+step('C_Verify an ECDSA signature one byte too long', () => p.C_Verify(s, digest, Buffer.concat([ecSig, Buffer.of(0)])));
+step('C_VerifyInit ECDSA once more', () => p.C_VerifyInit(s, { mechanism: K.CKM_ECDSA }, ec?.publicKey ?? NONE));
+step('C_Verify an ECDSA signature two bytes short', () => p.C_Verify(s, digest, Buffer.concat([ecSig.subarray(1, 32), ecSig.subarray(33)])));
+const hmacKey =
+  step('C_GenerateKey generic secret for HMAC', () =>
+    p.C_GenerateKey(s, { mechanism: K.CKM_GENERIC_SECRET_KEY_GEN }, [a(K.CKA_CLASS, K.CKO_SECRET_KEY), a(K.CKA_KEY_TYPE, K.CKK_GENERIC_SECRET), a(K.CKA_TOKEN, false), a(K.CKA_VALUE_LEN, 32), a(K.CKA_SIGN, true), a(K.CKA_VERIFY, true)]),
+  ) ?? NONE;
+step('C_SignInit SHA256-HMAC', () => p.C_SignInit(s, { mechanism: K.CKM_SHA256_HMAC }, hmacKey));
+const mac = step('C_Sign SHA256-HMAC', () => p.C_Sign(s, msg, Buffer.alloc(64)), (r) => `${r.length} bytes`) ?? Buffer.alloc(32);
+step('C_VerifyInit SHA256-HMAC', () => p.C_VerifyInit(s, { mechanism: K.CKM_SHA256_HMAC }, hmacKey));
+step('C_Verify SHA256-HMAC', () => p.C_Verify(s, msg, mac), (r) => String(r));
+step('C_VerifyInit SHA256-HMAC again', () => p.C_VerifyInit(s, { mechanism: K.CKM_SHA256_HMAC }, hmacKey));
+step('C_Verify a truncated SHA256-HMAC', () => p.C_Verify(s, msg, mac.subarray(0, 16)));
+const verifyOnly =
+  step('C_GenerateKey generic secret verify-only', () =>
+    p.C_GenerateKey(s, { mechanism: K.CKM_GENERIC_SECRET_KEY_GEN }, [a(K.CKA_CLASS, K.CKO_SECRET_KEY), a(K.CKA_KEY_TYPE, K.CKK_GENERIC_SECRET), a(K.CKA_TOKEN, false), a(K.CKA_VALUE_LEN, 32), a(K.CKA_SIGN, false), a(K.CKA_VERIFY, true)]),
+  ) ?? NONE;
+step('C_SignInit SHA256-HMAC with a key without CKA_SIGN', () => p.C_SignInit(s, { mechanism: K.CKM_SHA256_HMAC }, verifyOnly));
+step('C_SignInit SHA256-HMAC with an RSA key', () => p.C_SignInit(s, { mechanism: K.CKM_SHA256_HMAC }, priv));
 
 // --- encrypt and decrypt --------------------------------------------------------------------------
 // OAEP with SHA-1: SoftHSM 2.6 accepts no other hash for OAEP (the SHA-256 step below shows it).

@@ -6,6 +6,7 @@
 import { randomInt } from 'node:crypto';
 import { type Hsm, HsmError, type MechanismParams } from '../../boundary/api.js';
 import { CKR, CKS } from './constants.js';
+import type { LengthRule } from './signature-length.js';
 import type { Slot, SlotTable } from './slots.js';
 
 /** A PKCS#11 return value raised by the front end itself. */
@@ -40,6 +41,8 @@ export interface ActiveOperation {
   multi: boolean;
   /** Output computed for a size query, handed out unchanged when the caller comes back with a buffer. */
   pending?: { input: Uint8Array; output: Uint8Array };
+  /** Verify only: the signature length the mechanism and key define (signature-length.ts). */
+  signatureLength?: LengthRule;
 }
 
 export interface P11Session {

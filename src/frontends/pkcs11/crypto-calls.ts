@@ -4,27 +4,34 @@
 // gets the same signature or plaintext when it comes back with a buffer.
 
 import { createHash } from 'node:crypto';
-import { HsmError, type Operation } from '../../boundary/api.js';
+import { HsmError, mechanismInfo } from '../../boundary/api.js';
 import { type ActiveOperation, type Application, CkrError, MAX_MULTIPART, type P11Session } from './application.js';
 import { toTemplate } from './attributes.js';
 import type { Args, OutValue } from './codec.js';
 import { CKR } from './constants.js';
 import type { Handler } from './general-calls.js';
+import { type KeyedKind, keyForInit } from './key-checks.js';
 import { NULL_MECHANISM } from './mechanism-wire.js';
 import { resolveMechanism } from './mechanisms.js';
 import { bytesReply } from './output.js';
+import { checkedSignature, signatureLengthRule } from './signature-length.js';
 
 type Kind = ActiveOperation['kind'];
 
-function init(app: Application, a: Args, kind: Kind): OutValue[] {
+async function init(app: Application, a: Args, kind: KeyedKind): Promise<OutValue[]> {
   const s = app.session(a.u(0));
   if (cancelled(s, a, kind)) return [];
   if (s.op || s.find) throw new CkrError(CKR.OPERATION_ACTIVE);
-  const { name, params } = resolveMechanism(a.M(1), kind as Operation);
-  const op: ActiveOperation = { kind, mechanism: name, params, parts: [], size: 0, multi: false };
-  if (kind !== 'digest') {
-    app.boundary(s); // keys need a login (CKR_USER_NOT_LOGGED_IN before a handle is even looked at)
-    op.key = app.uidFor(a.u(2), CKR.KEY_HANDLE_INVALID);
+  const { name, params } = resolveMechanism(a.M(1), kind);
+  const bs = app.boundary(s); // keys need a login (CKR_USER_NOT_LOGGED_IN before a handle is even looked at)
+  const key = app.uidFor(a.u(2), CKR.KEY_HANDLE_INVALID);
+  // Usage and key type are refused here, at Init, as PKCS#11 has it; the boundary checks again at the operation.
+  const info = await keyForInit(app, bs, key, kind, name);
+  if (s.op || s.find) throw new CkrError(CKR.OPERATION_ACTIVE); // another call on this session started one meanwhile
+  const op: ActiveOperation = { kind, mechanism: name, params, key, parts: [], size: 0, multi: false };
+  if (kind === 'verify') {
+    const rule = signatureLengthRule(name, mechanismInfo(name)?.family ?? '', info, params);
+    if (rule) op.signatureLength = rule;
   }
   s.op = op;
   return [];
@@ -141,7 +148,9 @@ function final(kind: Kind): Handler {
 
 async function verifyNow(app: Application, s: P11Session, op: ActiveOperation, data: Uint8Array, signature: Uint8Array): Promise<OutValue[]> {
   delete s.op; // C_Verify always ends the operation
-  const ok = await app.hsm.verify(app.boundary(s), { key: op.key as string, mechanism: op.mechanism, data, signature, params: op.params });
+  // A signature whose length is wrong for the mechanism and key is CKR_SIGNATURE_LEN_RANGE (PKCS#11 v3.0 §5.13).
+  const sig = checkedSignature(op.signatureLength, signature);
+  const ok = await app.hsm.verify(app.boundary(s), { key: op.key as string, mechanism: op.mechanism, data, signature: sig, params: op.params });
   if (!ok) throw new CkrError(CKR.SIGNATURE_INVALID);
   return [];
 }

@@ -2,7 +2,7 @@
 // v3.0 §5.7, §5.14). Templates become boundary Templates in attributes.ts; the boundary applies
 // the policy. C_GetAttributeValue follows the exact per-attribute rules of reference §4.4.
 
-import type { ObjectInfo, Template } from '../../boundary/api.js';
+import { HsmError, mechanismInfo, type ObjectInfo, type Template } from '../../boundary/api.js';
 import { type Application, CkrError, type P11Session } from './application.js';
 import { type AttrValue, valueClass, type WireAttribute } from './attribute-wire.js';
 import { publicFacts, type PublicFacts, readAttribute, toTemplate } from './attributes.js';
@@ -66,6 +66,23 @@ function sameWireValue(a: AttrValue, b: AttrValue): boolean {
   const x = bytes(a);
   const y = bytes(b);
   return x !== undefined && y !== undefined && x.equals(y);
+}
+
+/** Key types whose length the generating template must give (CKA_VALUE_LEN); DES2/DES3 keys have one length. */
+const VARIABLE_LENGTH: ReadonlySet<string> = new Set(['aes', 'generic-secret']);
+
+/**
+ * PKCS#11 v3.0 (AES and generic secret key object tables, CKA_VALUE_LEN footnote 3: "must be specified
+ * when object is generated with C_GenerateKey"): a missing length is CKR_TEMPLATE_INCOMPLETE. REST
+ * keeps its default length; only PKCS#11 requires it. A template whose class or key type contradicts
+ * the mechanism is left to the boundary, which calls it inconsistent.
+ */
+function requireValueLen(mechanism: string, tpl: Template): void {
+  const keyTypes = mechanismInfo(mechanism)?.keyTypes ?? [];
+  if (!keyTypes.some((k) => VARIABLE_LENGTH.has(k)) || tpl.valueLen !== undefined) return;
+  if (tpl.class !== undefined && tpl.class !== 'secret-key') return;
+  if (tpl.keyType !== undefined && !keyTypes.includes(tpl.keyType)) return;
+  throw new CkrError(CKR.TEMPLATE_INCOMPLETE);
 }
 
 function requireWritable(s: P11Session, tpl: Template): void {
@@ -204,7 +221,15 @@ export function objectCalls(d: () => Dialect): Record<string, Handler> {
       const { name } = resolveMechanism(a.M(1), 'generate');
       const template = toTemplate(a.aA(2));
       requireWritable(s, template);
-      return [app.handleFor(await app.hsm.generateKey(bs, { mechanism: name, template }))];
+      requireValueLen(name, template);
+      try {
+        return [app.handleFor(await app.hsm.generateKey(bs, { mechanism: name, template }))];
+      } catch (e) {
+        // The one size a C_GenerateKey template carries is CKA_VALUE_LEN: a length the key type
+        // does not take is an invalid attribute value; PKCS#11 v3.0 §5.14 lists no CKR_KEY_SIZE_RANGE for C_GenerateKey.
+        if (e instanceof HsmError && e.code === 'KEY_SIZE_RANGE' && template.valueLen !== undefined) throw new CkrError(CKR.ATTRIBUTE_VALUE_INVALID);
+        throw e;
+      }
     },
 
     async C_GenerateKeyPair(app, a) {

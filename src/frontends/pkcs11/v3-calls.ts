@@ -4,13 +4,16 @@
 // CKR_FUNCTION_NOT_SUPPORTED: their per-message CK_GCM_MESSAGE_PARAMS travels as the client's raw
 // memory, and the IV and tag the module must write back into it have no way back (docs/pkcs11.md).
 
+import { mechanismInfo } from '../../boundary/api.js';
 import { MAX_MULTIPART, type Application, CkrError, type P11Session } from './application.js';
 import type { Args, OutValue } from './codec.js';
 import { CKR } from './constants.js';
 import { CRYPTO_CALLS } from './crypto-calls.js';
 import type { Handler } from './general-calls.js';
+import { keyForInit } from './key-checks.js';
 import { resolveMechanism } from './mechanisms.js';
 import { bytesReply } from './output.js';
+import { checkedSignature, type LengthRule, signatureLengthRule } from './signature-length.js';
 
 /** CKF_* of C_SessionCancel (PKCS#11 v3.0 §5.6.11, pkcs11t.h). */
 const CANCEL = {
@@ -36,6 +39,8 @@ interface MessageOp {
   size: number;
   /** A signature computed for a size query, handed out unchanged when the caller comes back. */
   pending?: { input: Uint8Array; output: Uint8Array };
+  /** Verify only: the signature length the mechanism and key define (signature-length.ts). */
+  signatureLength?: LengthRule;
 }
 
 // Kept beside the session rather than in it: a closed session's contexts go with it.
@@ -59,13 +64,22 @@ function noMessageParameter(p: Uint8Array | null): void {
 }
 
 function messageInit(kind: MessageOp['kind']): Handler {
-  return (app, a) => {
+  return async (app, a) => {
     const s = app.session(a.u(0));
     const ops = opsOf(s);
     if (ops.has(kind)) throw new CkrError(CKR.OPERATION_ACTIVE);
     const { name, params } = resolveMechanism(a.M(1), kind);
-    app.boundary(s);
-    ops.set(kind, { kind, mechanism: name, params, key: app.uidFor(a.u(2), CKR.KEY_HANDLE_INVALID), size: 0 });
+    const bs = app.boundary(s);
+    const key = app.uidFor(a.u(2), CKR.KEY_HANDLE_INVALID);
+    // As at C_SignInit/C_VerifyInit: usage and key type are refused at Init; the boundary checks again per message.
+    const info = await keyForInit(app, bs, key, kind, name);
+    if (ops.has(kind)) throw new CkrError(CKR.OPERATION_ACTIVE);
+    const op: MessageOp = { kind, mechanism: name, params, key, size: 0 };
+    if (kind === 'verify') {
+      const rule = signatureLengthRule(name, mechanismInfo(name)?.family ?? '', info, params);
+      if (rule) op.signatureLength = rule;
+    }
+    ops.set(kind, op);
     return [];
   };
 }
@@ -81,7 +95,9 @@ async function signMessage(app: Application, s: P11Session, op: MessageOp, data:
 }
 
 async function verifyMessage(app: Application, s: P11Session, op: MessageOp, data: Uint8Array, signature: Uint8Array): Promise<OutValue[]> {
-  const ok = await app.hsm.verify(app.boundary(s), { key: op.key, mechanism: op.mechanism, data, signature, params: op.params });
+  // A signature whose length is wrong for the mechanism and key is CKR_SIGNATURE_LEN_RANGE (PKCS#11 v3.0 §5.15).
+  const sig = checkedSignature(op.signatureLength, signature);
+  const ok = await app.hsm.verify(app.boundary(s), { key: op.key, mechanism: op.mechanism, data, signature: sig, params: op.params });
   if (!ok) throw new CkrError(CKR.SIGNATURE_INVALID);
   return [];
 }
