@@ -167,6 +167,8 @@ export class Hsm {
   readonly paymentBeginComponents: PaymentComponents['beginComponents'];
   /** A custodian enters one component (a different account each); the last forms the key. */
   readonly paymentEnterComponent: PaymentComponents['enterComponent'];
+  /** Officer (no custodian of it): states the formed key's check value; equal → the key is stored and usable. */
+  readonly paymentConfirmComponents: PaymentComponents['confirmComponents'];
   /** DUKPT (ANSI X9.24-1 TDES, X9.24-3 AES) from a B0 BDK: PIN translation to a zone key, request MAC verify, request data decrypt. */
   readonly paymentTranslatePinFromDukpt: Payment['translatePinFromDukpt'];
   readonly paymentVerifyDukptMac: Payment['verifyDukptMac'];
@@ -282,6 +284,7 @@ export class Hsm {
     const components = new PaymentComponents(core);
     this.paymentBeginComponents = components.beginComponents.bind(components);
     this.paymentEnterComponent = components.enterComponent.bind(components);
+    this.paymentConfirmComponents = components.confirmComponents.bind(components);
     this.paymentTranslatePinFromDukpt = payment.translatePinFromDukpt.bind(payment);
     this.paymentVerifyDukptMac = payment.verifyDukptMac.bind(payment);
     this.paymentGenerateDukptMac = payment.generateDukptMac.bind(payment);

@@ -1,5 +1,5 @@
 // `coffer payment …` against a real dev server: a two-custodian key forming (components read from
-// stdin, never from argv, never printed), the partition KBPK, TR-31 export to a file and import back
+// stdin, never from argv, never printed) confirmed by the officer, the partition KBPK, TR-31 export to a file and import back
 // with the same check value, a grant, and usage errors.
 
 import assert from 'node:assert/strict';
@@ -37,7 +37,7 @@ function json(r: { code: number | null; stdout: Buffer; stderr: string }): Recor
   return JSON.parse(r.stdout.toString()) as Record<string, unknown>;
 }
 
-test('coffer payment: two custodians form a ZPK from components; it travels as a TR-31 block and comes back with the same check value', async () => {
+test('coffer payment: two custodians form a ZPK from components, an officer confirms its check value; it travels as a TR-31 block and comes back with the same check value', async () => {
   const begin = json(await runCli(['payment', 'component', 'begin', '--key-type', 'des2', '--usage', 'P0', '--components', '2', '--label', 'zpk-cli', '--exportability', 'E', '--output', 'json'], { env: envs.officer }));
   const forming = String(begin.forming);
   const one = await runCli(['payment', 'component', 'enter', forming, '--component-stdin'], { env: envs.dev, input: `${C1}\n` });
@@ -52,8 +52,25 @@ test('coffer payment: two custodians form a ZPK from components; it travels as a
   const kcv = createCipheriv('des-ede-ecb', xor, null).setAutoPadding(false).update(Buffer.alloc(8)).subarray(0, 3).toString('hex').toUpperCase();
   assert.equal(two.keyKcv, kcv);
   const key = String(two.key);
-
   assert.equal((await runCli(['payment', 'kbpk', 'create'], { env: envs.officer })).code, 0);
+
+  // C-08: not usable until an officer who entered no component confirms the check value.
+  const early = await runCli(['payment', 'key', 'export', '--key', key, '--kbpk', 'partition', '--version', 'D'], { env: envs.dev });
+  assert.equal(early.code, 4, 'use before confirm: no such key yet');
+  assert.match(early.stderr, /KEY_HANDLE_INVALID/);
+  const byCustodian = await runCli(['payment', 'component', 'confirm', forming, '--kcv', kcv], { env: envs.carol });
+  assert.equal(byCustodian.code, 5, 'a custodian confirming');
+  assert.match(byCustodian.stderr, /USER_TYPE_INVALID/);
+  const wrongKcv = await runCli(['payment', 'component', 'confirm', forming, '--kcv', kcv === '000000' ? '000001' : '000000'], { env: envs.officer });
+  assert.equal(wrongKcv.code, 5, 'a wrong KCV');
+  assert.match(wrongKcv.stderr, /DATA_INVALID/);
+  const badKcv = await runCli(['payment', 'component', 'confirm', forming, '--kcv', 'XYZ'], { env: envs.officer });
+  assert.equal(badKcv.code, 2);
+  assert.match(badKcv.stderr, /KCV_FORMAT/);
+  const confirmed = await runCli(['payment', 'component', 'confirm', forming, '--kcv', kcv.toLowerCase()], { env: envs.officer });
+  assert.equal(confirmed.code, 0, confirmed.stderr);
+  assert.equal(confirmed.stdout.toString().trim(), `Key confirmed and usable: ${key}   check value ${kcv}`);
+
   const file = join(s.dir, 'zpk.tr31');
   const ex = await runCli(['payment', 'key', 'export', '--key', key, '--kbpk', 'partition', '--version', 'D', '-o', file], { env: envs.dev });
   assert.equal(ex.code, 0, ex.stderr);

@@ -56,6 +56,8 @@ test('key_components_xor: three custodians form the published key; each sees onl
     }
     assert.ok(last?.key, `${name}: the last component forms the key`);
     assert.equal(up(last.keyKcv!), s(v.expected.key_kcv), `${name}: combined KCV`);
+    // The officer (no custodian here) confirms the published KCV before the key exists (C-08).
+    await t.hsm.paymentConfirmComponents(t.officer, { forming, kcv: s(v.expected.key_kcv) });
     assert.equal(up(await t.hsm.paymentKeyCheckValue(t.user, { key: last.key })), s(v.expected.key_kcv), `${name}: the stored key`);
     const info = await t.hsm.getAttributes(t.user, last.key);
     assert.deepEqual([info.keyType, info.keyUsage, info.extractable, info.sensitive, info.local, info.exportability, info.owner], ['des2', 'P0', false, true, false, 'N', 'officer']);
@@ -77,6 +79,7 @@ test('C-08: the same account twice is refused and changes nothing; another custo
   const kcv = createCipheriv('des-ede-ecb', xor, null).setAutoPadding(false).update(Buffer.alloc(8)).subarray(0, 3);
   assert.equal(up(second.keyKcv!), up(kcv));
   assert.notEqual(up(first.kcv), up(second.kcv), 'each component has its own check value');
+  await t.hsm.paymentConfirmComponents(t.officer, { forming, kcv: second.keyKcv! });
   // A K0 key formed in the officer's ceremony is a trusted KEK: it can serve as a KBPK.
   const info = await t.hsm.getAttributes(t.officer, second.key!);
   assert.deepEqual([info.trusted, info.wrap, info.unwrap, info.keyUsage], [true, true, true, 'K0']);
@@ -173,6 +176,7 @@ test('C-09: no full-block check value and no single-length DES key through formi
   const one = await t.hsm.paymentEnterComponent(t.user, { forming, component: H(C1) });
   const two = await t.hsm.paymentEnterComponent(bob, { forming, component: H(C2) });
   for (const kcv of [one.kcv, two.kcv, two.keyKcv!]) assert.equal(kcv.length, 3, 'never the 8-byte encryption of zeros');
+  await t.hsm.paymentConfirmComponents(t.officer, { forming, kcv: two.keyKcv! });
   await expectCode(() => t.hsm.paymentKeyCheckValue(t.user, { key: two.key!, length: 8 }), 'MECHANISM_PARAM_INVALID', 'no full block on request either');
   await expectCode(() => t.hsm.paymentBeginComponents(t.officer, { keyType: 'des' as 'des2', usage: 'P0', components: 2, label: 'x' }), 'ARGUMENTS_BAD', 'no single-DES key type');
 });

@@ -145,7 +145,7 @@ test('Decimalisation tables over REST are officer-only (C-01)', async () => {
   assert.equal(r.status, 200, JSON.stringify(r.body));
 });
 
-test('Key components over REST: an officer opens the forming, two different custodians complete it (C-08); the same account twice is refused', async () => {
+test('Key components over REST: an officer opens the forming, two different custodians complete it and another officer confirms its KCV (C-08); the same account twice, a custodian confirming and a wrong KCV are refused', async () => {
   const created = await f.call('POST', '/v1/users', f.admin, { name: 'bob', password: 'correct horse battery staple', role: 'user', partition: 'p1' });
   assert.equal(created.status, 201, JSON.stringify(created.body));
   const bob = await f.login('bob', 'correct horse battery staple');
@@ -165,8 +165,21 @@ test('Key components over REST: an officer opens the forming, two different cust
   const xor = Buffer.from(Buffer.from(C1, 'hex').map((b, i) => b ^ Buffer.from(C2, 'hex')[i]!));
   const kcv = createCipheriv('des-ede-ecb', xor, null).setAutoPadding(false).update(Buffer.alloc(8)).subarray(0, 3).toString('hex').toUpperCase();
   assert.equal(second.body.keyKcv, kcv, 'the formed key is the XOR of the components');
+  // C-08: the key is usable only once an officer who entered no component confirms its check value.
+  expectError(await f.call('POST', '/v1/payments/kcv', f.user, { key: second.body.key }), 404, 'KEY_HANDLE_INVALID', 'use before confirm');
+  const confirm = `${url}/confirm`;
+  expectError(await f.call('POST', confirm, f.user, { kcv }), 403, 'USER_TYPE_INVALID', 'a custodian confirming');
+  expectError(await f.call('POST', confirm, bob, { kcv }), 403, 'USER_TYPE_INVALID', 'the other custodian confirming');
+  const wrong = kcv === '000000' ? '000001' : '000000';
+  expectError(await f.call('POST', confirm, f.officer, { kcv: wrong }), 400, 'DATA_INVALID', 'a wrong KCV');
+  assert.equal((await f.call('POST', confirm, f.officer, { kcv: 'ABCDEF00' })).status, 400, 'a KCV is 6 hex digits');
+  expectError(await f.call('POST', '/v1/payments/kcv', f.user, { key: second.body.key }), 404, 'KEY_HANDLE_INVALID', 'still unusable after the refusals');
+  const ok = await f.call<{ key: string; kcv: string }>('POST', confirm, f.officer, { kcv });
+  assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  assert.deepEqual(ok.body, { key: second.body.key, kcv });
   const stored = await f.call<{ kcv: string }>('POST', '/v1/payments/kcv', f.user, { key: second.body.key });
   assert.equal(stored.body.kcv, kcv);
+  expectError(await f.call('POST', confirm, f.officer, { kcv }), 400, 'ARGUMENTS_BAD', 'confirmed once');
 });
 
 test('TR-31 over REST: export under the partition KBPK, import back, and use the block itself as a key reference', async () => {

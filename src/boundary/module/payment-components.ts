@@ -1,17 +1,21 @@
 // Forming a payment key from clear components under dual control (issue 7 "Keys"; attacks.md C-08):
 // an officer opens a forming, each component comes from a different account, each is parity-checked
-// (TDES) and answered with its own check value, and the last one XORs them inside into a new key.
-// Formings live in memory only: they expire, and a seal or restart forgets them (components zeroed).
+// (TDES) and answered with its own check value, and the last one XORs them inside into a key that is
+// not stored, hence not usable, until an officer who entered no component confirms its check value.
+// Formings live in memory only: they expire, and a seal or restart forgets them (components and
+// unconfirmed keys zeroed), so no stored key ever skipped the confirmation.
 
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { HsmError } from '../errors.js';
 import { checkValue } from '../mechanisms/payment/check-value.js';
 import { defaultMode, USAGE_RULES } from '../mechanisms/payment/tr31-header.js';
 import { checkConsistency, newAttributes } from '../policy/validator.js';
 import { SecretBytes } from '../secret.js';
 import type { Session } from '../sessions.js';
-import type { KeyType, Template } from '../types.js';
+import type { KeyType, StoredObject, Template } from '../types.js';
 import { type ModuleCore, withFacts } from './core.js';
+import { readPolicy } from './quorum-policy.js';
+import { QuorumRequiredError, quorumGate } from './quorum-requests.js';
 
 const LENGTHS: Record<'des2' | 'des3' | 'aes', readonly number[]> = { des2: [16], des3: [24], aes: [16, 24, 32] };
 const MAX_OPEN = 32;
@@ -31,7 +35,16 @@ interface Forming {
   custodians: string[];
   /** XOR of the components so far: one accumulator, so no component outlives its call. */
   sum: SecretBytes | undefined;
+  /** After the last component: the key, built and checked but not stored until its check value is confirmed (C-08). */
+  formed?: { object: StoredObject; secret: SecretBytes; kcv: Buffer };
   expires: number;
+}
+
+/** A formed key waiting for confirmation: its id, and its check value as the last custodian saw it. */
+export interface ConfirmComponentsInput {
+  forming: string;
+  /** The check value read on the custodians' forms: 3 bytes, or 6 hex digits. */
+  kcv: Uint8Array | string;
 }
 
 export interface BeginComponentsInput {
@@ -54,7 +67,7 @@ export interface ComponentResult {
   kcv: Uint8Array;
   entered: number;
   remaining: number;
-  /** With the last component: the formed key and its check value. */
+  /** With the last component: the formed key's id (unusable until `confirmComponents`) and its check value. */
   key?: string;
   keyKcv?: Uint8Array;
 }
@@ -76,7 +89,10 @@ export class PaymentComponents {
 
   constructor(private readonly core: ModuleCore) {
     core.onSeal.push(() => {
-      for (const f of this.#formings.values()) f.sum?.destroy();
+      for (const f of this.#formings.values()) {
+        f.sum?.destroy();
+        f.formed?.secret.destroy();
+      }
       this.#formings.clear();
     });
   }
@@ -86,8 +102,12 @@ export class PaymentComponents {
     for (const [id, f] of this.#formings) {
       if (f.expires <= t) {
         f.sum?.destroy();
+        f.formed?.secret.destroy();
         this.#formings.delete(id);
-        this.core.audit({ actor: 'system', partition: f.partition, op: 'payment.components.expire', target: id, outcome: 'failed', detail: `${f.custodians.length} of ${f.count} components` });
+        const detail = f.formed
+          ? `formed key ${f.formed.object.uid} destroyed unconfirmed; KCV ${hexKcv(f.formed.kcv)}`
+          : `${f.custodians.length} of ${f.count} components`;
+        this.core.audit({ actor: 'system', partition: f.partition, op: 'payment.components.expire', target: id, outcome: 'failed', detail });
       }
     }
   }
@@ -150,7 +170,7 @@ export class PaymentComponents {
       if (Object.keys(input ?? {}).some((k) => k !== 'forming' && k !== 'component')) throw new HsmError('ARGUMENTS_BAD', 'a component call takes forming and component only');
       const f = this.#formings.get(id);
       // Another partition's forming is no forming (attacks.md D-01).
-      if (!f || f.partition !== s.partition) throw new HsmError('ARGUMENTS_BAD', 'no such forming (never opened, completed or expired)');
+      if (!f || f.partition !== s.partition || f.formed) throw new HsmError('ARGUMENTS_BAD', 'no such forming (never opened, completed or expired)');
       if (f.custodians.includes(s.user)) throw new HsmError('ACCESS_DENIED', 'dual control: this account has already entered a component');
       if (!component) throw new HsmError('ARGUMENTS_BAD', 'component must be bytes');
       const bytes = component.insecureBytes();
@@ -178,10 +198,15 @@ export class PaymentComponents {
         this.core.audit({ actor: s.user, partition: f.partition, op, target: f.id, outcome: 'ok', detail: `component ${entered} of ${f.count}, KCV ${kcv.toString('hex').toUpperCase()}` });
         return { kcv, entered, remaining: f.count - entered };
       }
-      this.#formings.delete(f.id);
       this.core.audit({ actor: s.user, partition: f.partition, op, target: f.id, outcome: 'ok', detail: `component ${entered} of ${f.count}, KCV ${kcv.toString('hex').toUpperCase()}` });
-      const formed = this.#form(s, f);
-      return { kcv, entered, remaining: 0, key: formed.uid, keyKcv: formed.kcv };
+      let formed: NonNullable<Forming['formed']>;
+      try {
+        formed = this.#form(s, f);
+      } catch (e) {
+        this.#formings.delete(f.id); // a degenerate key ends the ceremony: the custodians start again
+        throw e;
+      }
+      return { kcv, entered, remaining: 0, key: formed.object.uid, keyKcv: Buffer.from(formed.kcv) };
     } catch (e) {
       throw this.core.refused(s, op, id ? id.slice(0, 64) : undefined, e);
     } finally {
@@ -189,8 +214,12 @@ export class PaymentComponents {
     }
   }
 
-  /** XOR of the components → the key, stored with its usage; K0/K1 keys formed in an officer's ceremony are trusted KEKs. */
-  #form(s: Session, f: Forming): { uid: string; kcv: Buffer } {
+  /**
+   * XOR of the components → the key with its usage (K0/K1 keys formed in an officer's ceremony are
+   * trusted KEKs), checked and held here, not stored: a stored key could be enabled through
+   * `setKeyState` by any account of the partition, so the only unusable key is one the store lacks.
+   */
+  #form(s: Session, f: Forming): NonNullable<Forming['formed']> {
     const secret = f.sum!;
     f.sum = undefined;
     try {
@@ -211,18 +240,110 @@ export class PaymentComponents {
       checkConsistency(attrs);
       const object = this.core.newObject(s, attrs, undefined);
       object.meta.owner = f.opener; // the officer who opened the ceremony owns the key, not its last custodian
-      this.core.persist(s, object, new Map([[1, secret]]), {
+      f.formed = { object, secret, kcv };
+      // A fresh window for the confirmation; the key is zeroed when it closes, even if nobody calls again.
+      f.expires = Date.now() + this.core.shareTimeoutMs;
+      this.#expireLater(this.core.shareTimeoutMs);
+      this.core.audit({
         actor: s.user,
         partition: f.partition,
         op: 'payment.components.form',
-        target: object.uid,
+        target: f.id,
         outcome: 'ok',
-        detail: `${f.keyType} ${f.usage} from ${f.count} components by ${f.custodians.join(', ')}; forming ${f.id}; KCV ${kcv.toString('hex').toUpperCase()}`,
-      }, false);
-      return { uid: object.uid, kcv };
+        detail: `${f.keyType} ${f.usage} from ${f.count} components by ${f.custodians.join(', ')}; key ${object.uid} awaits confirmation; KCV ${hexKcv(kcv)}`,
+      });
+      return f.formed;
     } catch (e) {
       secret.destroy();
       throw e;
     }
   }
+
+  #expireLater(ms: number): void {
+    setTimeout(() => {
+      try {
+        this.#expire();
+      } catch {
+        // Sealed or closed meanwhile: the seal hook has zeroed every forming already.
+      }
+    }, ms + 10).unref();
+  }
+
+  /**
+   * Officer: confirms a formed key by stating its check value (attacks.md C-08 "final KCV confirmed").
+   * The confirming officer entered no component; the opener may confirm only when no other officer of
+   * the partition could. A `payment.key-form` quorum rule adds M approvals. Equal → the key is stored
+   * and usable; different → refused and audited, the key stays unstored until the forming expires.
+   */
+  async confirmComponents(session: string, input: ConfirmComponentsInput): Promise<{ key: string; kcv: Uint8Array }> {
+    const s = this.core.session(session, 'officer');
+    const op = 'payment.components.confirm';
+    this.#expire();
+    const id = typeof input?.forming === 'string' ? input.forming : '';
+    try {
+      if (Object.keys(input ?? {}).some((k) => k !== 'forming' && k !== 'kcv')) throw new HsmError('ARGUMENTS_BAD', 'a confirmation takes forming and kcv only');
+      const stated = parseKcv(input?.kcv);
+      const f = this.#formings.get(id);
+      if (!f || f.partition !== s.partition) throw new HsmError('ARGUMENTS_BAD', 'no such forming (never opened, completed or expired)');
+      const formed = f.formed;
+      if (!formed) throw new HsmError('KEY_STATE_INVALID', `the forming has ${f.custodians.length} of ${f.count} components`);
+      // Dual control: whoever keyed in a part cannot also vouch for the whole.
+      if (f.custodians.includes(s.user)) throw new HsmError('ACCESS_DENIED', 'dual control: a custodian of this key cannot confirm it');
+      if (s.user === f.opener && this.#otherConfirmers(f).length > 0) throw new HsmError('ACCESS_DENIED', 'dual control: another officer of the partition confirms the key');
+      // B-07: compare in constant time (the KCV is not secret, but no comparison here leaks by timing).
+      if (!timingSafeEqual(stated, formed.kcv)) {
+        throw new HsmError('DATA_INVALID', `the check value stated (${hexKcv(stated)}) is not the formed key's; the key stays unusable`);
+      }
+      try {
+        quorumGate(this.core, s, 'payment.key-form', { forming: f.id, key: formed.object.uid, kcv: hexKcv(formed.kcv) }, { partition: f.partition });
+      } catch (e) {
+        // The forming waits as long as the quorum request does.
+        if (e instanceof QuorumRequiredError) {
+          const ms = readPolicy(this.core).expiryMs;
+          if (Date.now() + ms > f.expires) {
+            f.expires = Date.now() + ms;
+            this.#expireLater(ms);
+          }
+        }
+        throw e;
+      }
+      this.#formings.delete(f.id);
+      f.formed = undefined;
+      try {
+        this.core.persist(s, formed.object, new Map([[1, formed.secret]]), {
+          actor: s.user,
+          partition: f.partition,
+          op,
+          target: formed.object.uid,
+          outcome: 'ok',
+          detail: `${f.keyType} ${f.usage} from ${f.count} components by ${f.custodians.join(', ')}; forming ${f.id}; KCV ${hexKcv(formed.kcv)} confirmed`,
+        }, false);
+      } catch (e) {
+        formed.secret.destroy(); // persist zeroes it only on success
+        throw e;
+      }
+      return { key: formed.object.uid, kcv: Buffer.from(formed.kcv) };
+    } catch (e) {
+      throw this.core.refused(s, op, id ? id.slice(0, 64) : undefined, e);
+    }
+  }
+
+  /** Unlocked officers of the forming's partition, other than its opener, who entered no component. */
+  #otherConfirmers(f: Forming): string[] {
+    return this.core.vault
+      .listUsers()
+      .filter((u) => u.role === 'officer' && u.partition === f.partition && !u.locked && u.name !== f.opener && !f.custodians.includes(u.name))
+      .map((u) => u.name);
+  }
+}
+
+function hexKcv(b: Uint8Array): string {
+  return Buffer.from(b).toString('hex').toUpperCase();
+}
+
+/** A stated check value: 3 bytes, or 6 hex digits (as printed on a component form). */
+function parseKcv(v: unknown): Buffer {
+  if (typeof v === 'string' && /^[0-9A-Fa-f]{6}$/.test(v)) return Buffer.from(v, 'hex');
+  if (v instanceof Uint8Array && v.length === 3) return Buffer.from(v);
+  throw new HsmError('ARGUMENTS_BAD', 'kcv is the 3-byte check value (6 hex digits)');
 }

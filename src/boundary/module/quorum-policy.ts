@@ -18,11 +18,12 @@ export const QUORUM_CLASSES = [
   'backup.restore',
   'key.destroy',
   'zeroize',
+  'payment.key-form',
 ] as const;
 export type QuorumClass = (typeof QUORUM_CLASSES)[number];
 
 /** Classes a partition may set its own rule for (the others are appliance-wide). */
-export const PARTITION_CLASSES: readonly QuorumClass[] = ['user.create', 'user.delete', 'user.role', 'key.destroy'];
+export const PARTITION_CLASSES: readonly QuorumClass[] = ['user.create', 'user.delete', 'user.role', 'key.destroy', 'payment.key-form'];
 
 /** Roles that can ask for each class: when the approver role is among them and self-approval is off, one more account must exist. */
 export const REQUESTERS: Record<QuorumClass, readonly Role[]> = {
@@ -36,6 +37,8 @@ export const REQUESTERS: Record<QuorumClass, readonly Role[]> = {
   'backup.restore': ['admin'],
   'key.destroy': ['user'],
   zeroize: ['admin'],
+  // Confirming a key formed from clear components (attacks.md C-08).
+  'payment.key-form': ['officer'],
 };
 
 export interface QuorumRule {

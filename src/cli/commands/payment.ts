@@ -90,8 +90,30 @@ export const PAYMENT_COMMANDS: CommandDef[] = [
       const component = await readComponent(ctx);
       const r = await ctx.client.request<Record<string, unknown>>('POST', `/v1/payments/components/${encodeURIComponent(forming)}`, { body: { component } });
       const lines = [`Component check value: ${r.body.kcv}   (${r.body.entered} entered, ${r.body.remaining} to go)`];
-      if (r.body.key) lines.push(`Key formed: ${r.body.key}   check value ${r.body.keyKcv}`);
+      if (r.body.key) {
+        lines.push(`Key formed: ${r.body.key}   check value ${r.body.keyKcv}`);
+        lines.push(`Not usable yet: an officer who entered no component compares the check value with the forms and runs\n  coffer payment component confirm ${forming} --kcv ${r.body.keyKcv}`);
+      }
       ctx.print(r.body, lines.join('\n'));
+      return EXIT.OK;
+    },
+  },
+  {
+    noun: 'payment',
+    verb: 'component confirm',
+    summary: "confirm a formed key's check value (an officer who entered no component); the key becomes usable",
+    synopsis: 'FORMING --kcv XXXXXX',
+    positionals: [1, 1],
+    options: [{ name: 'kcv', kind: 'string', value: 'XXXXXX', help: "the formed key's check value as read on the custodians' forms (6 hex digits)" }],
+    details:
+      "Type the check value from the paper forms, not from the screen of the last custodian. A different value is refused and audited, and the key stays unusable. The officer who opened the forming may confirm only when every other officer of the partition entered a component (or there is none); a payment.key-form quorum rule makes the first run open a request: once approved, run the same command again.",
+    examples: ['coffer payment component confirm 8f3c… --kcv 08D7B4'],
+    async run(ctx) {
+      const forming = ctx.args.positionals[0]!;
+      const kcv = required(ctx, 'kcv').trim();
+      if (!/^[0-9A-Fa-f]{6}$/.test(kcv)) throw new CliError('a check value is 6 hex digits', EXIT.USAGE, 'KCV_FORMAT');
+      const r = await ctx.client.request<{ key: string; kcv: string }>('POST', `/v1/payments/components/${encodeURIComponent(forming)}/confirm`, { body: { kcv } });
+      ctx.print(r.body, `Key confirmed and usable: ${r.body.key}   check value ${r.body.kcv}`);
       return EXIT.OK;
     },
   },

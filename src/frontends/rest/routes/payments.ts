@@ -322,7 +322,7 @@ export const PAYMENT_ROUTES: RouteDef[] = [
   ),
   post(
     '/v1/payments/components/:forming',
-    "A custodian enters one clear component (hex); the answer is that component's check value, and with the last one the formed key and its check value",
+    "A custodian enters one clear component (hex); the answer is that component's check value, and with the last one the formed key's id and check value (the key is usable once an officer confirms it)",
     {
       body: body(['component'], { component: hex(16, 32, 'the clear component') }),
       response: {
@@ -342,6 +342,19 @@ export const PAYMENT_ROUTES: RouteDef[] = [
       } finally {
         component.fill(0);
       }
+    },
+  ),
+  post(
+    '/v1/payments/components/:forming/confirm',
+    "Officer who entered no component: state the formed key's check value (6 hex digits) read on the custodians' forms; equal, the key is stored and usable (attacks.md C-08)",
+    {
+      body: body(['kcv'], { kcv: { type: 'string', pattern: '^[0-9A-Fa-f]{6}$', description: 'the formed key check value' } }),
+      response: { type: 'object', properties: { key: { type: 'string' }, kcv: { type: 'string' } } },
+    },
+    async ({ hsm, session }, req) => {
+      const forming = (req.params as { forming: string }).forming;
+      const r = await hsm.paymentConfirmComponents(session, { forming, kcv: (req.body as { kcv: string }).kcv });
+      return { key: r.key, kcv: upperHex(r.kcv) };
     },
   ),
   post(
