@@ -770,13 +770,25 @@ export function checkName(name: unknown): asserts name is string {
 /** Generic operations a payment key may reach by the first letter of its TR-31 usage; P, V, C, E, B keys none. */
 const GENERIC_OPS_BY_KEY_USAGE: Record<string, readonly Operation[]> = { M: ['sign', 'verify'], K: ['wrap', 'unwrap'], D: ['encrypt', 'decrypt'], S: ['sign', 'verify'] };
 
+/** Today's UTC date as YYYY-MM-DD, rebuilt only when a UTC day boundary has passed (checkKeyUsable runs on every call). */
+let today = { date: '', until: 0 };
+function todayUtc(): string {
+  const now = Date.now();
+  if (now >= today.until || now < today.until - 86_400_000) {
+    const d = new Date(now);
+    today = { date: d.toISOString().slice(0, 10), until: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1) };
+  }
+  return today.date;
+}
+
 /** Key state and validity dates: originating uses need an enabled key inside its dates (SP 800-57 §5.3). */
 export function checkKeyUsable(o: StoredObject, op: Operation): void {
   if (o.meta.state !== 'enabled') throw new HsmError('KEY_STATE_INVALID', `the key is ${o.meta.state}`);
+  const { startDate, endDate } = o.attrs;
+  if (!startDate && !endDate) return; // most keys have no validity window: no clock read at all
   const originating = op === 'encrypt' || op === 'sign' || op === 'wrap' || op === 'encapsulate' || op === 'derive';
-  const today = new Date().toISOString().slice(0, 10);
-  if (o.attrs.startDate && today < o.attrs.startDate) throw new HsmError('KEY_STATE_INVALID', 'before the key start date');
-  if (originating && o.attrs.endDate && today > o.attrs.endDate) throw new HsmError('KEY_STATE_INVALID', 'after the key end date');
+  if (startDate && todayUtc() < startDate) throw new HsmError('KEY_STATE_INVALID', 'before the key start date');
+  if (originating && endDate && todayUtc() > endDate) throw new HsmError('KEY_STATE_INVALID', 'after the key end date');
 }
 
 export function keyBits(a: Attributes): number | undefined {

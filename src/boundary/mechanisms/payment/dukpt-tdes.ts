@@ -132,7 +132,7 @@ export function tdesWorkingKey(bdk: LoadedKey, ksnIn: unknown, variant: TdesVari
   if (variant === 'data-request' || variant === 'data-response') {
     const vk = loadSymmetricKey('des2', v);
     try {
-      out = Buffer.concat([ecb(vk, v.subarray(0, 8), 'encrypt', TDES_ONLY), ecb(vk, v.subarray(8, 16), 'encrypt', TDES_ONLY)]);
+      out = ecb(vk, v.subarray(0, 16), 'encrypt', TDES_ONLY); // ECB: each half encrypted on its own, in one call
     } finally {
       vk.secret?.destroy();
     }

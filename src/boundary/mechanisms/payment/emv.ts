@@ -25,7 +25,7 @@ function oddParity(b: Buffer): void {
 function leftRight(key: LoadedKey, y: Buffer): LoadedKey {
   const yr = Buffer.from(y);
   for (let i = 0; i < 8; i++) yr[i] ^= 0xff;
-  const z = Buffer.concat([ecb(key, y, 'encrypt', TDES_ONLY), ecb(key, yr, 'encrypt', TDES_ONLY)]);
+  const z = ecb(key, Buffer.concat([y, yr]), 'encrypt', TDES_ONLY); // ECB: both blocks in one call, no loose halves to zero
   oddParity(z);
   const out = loadSymmetricKey('des2', z);
   z.fill(0);
@@ -60,7 +60,7 @@ export function sessionKeyCommon(mk: LoadedKey, r: unknown): LoadedKey {
   left[2] = 0xf0;
   const right = Buffer.from(rb);
   right[2] = 0x0f;
-  const z = Buffer.concat([ecb(mk, left, 'encrypt', TDES_ONLY), ecb(mk, right, 'encrypt', TDES_ONLY)]);
+  const z = ecb(mk, Buffer.concat([left, right]), 'encrypt', TDES_ONLY); // ECB: both blocks in one call
   oddParity(z);
   const out = loadSymmetricKey('des2', z);
   z.fill(0);
