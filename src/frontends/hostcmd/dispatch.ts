@@ -7,6 +7,7 @@ import type { CommandContext } from './command.js';
 import { COMMANDS } from './command-table.js';
 import { hostErrorFor } from './error-codes.js';
 import { decodeFields, END_DELIMITER, encodeFields } from './fields.js';
+import { encodeFrameParts } from './frame.js';
 import { HostError } from './host-error.js';
 
 /** payShield's response code: the command code with its second character advanced (A0 → A1, CA → CB). */
@@ -18,12 +19,22 @@ export function responseCode(command: string): string {
 export type Fault = (e: unknown, command: string) => void;
 
 export async function dispatch(body: Buffer, headerLength: number, ctx: CommandContext, onFault: Fault = () => {}): Promise<Buffer> {
+  return Buffer.concat(await answer(body, headerLength, ctx, onFault));
+}
+
+/** The same answer, length-prefixed for the wire: the frame is built once, from the parts. */
+export async function dispatchFrame(body: Buffer, headerLength: number, ctx: CommandContext, onFault: Fault = () => {}): Promise<Buffer> {
+  return encodeFrameParts(await answer(body, headerLength, ctx, onFault));
+}
+
+/** The response body as parts, in order. */
+async function answer(body: Buffer, headerLength: number, ctx: CommandContext, onFault: Fault): Promise<Buffer[]> {
   const header = body.subarray(0, Math.min(headerLength, body.length));
-  if (body.length < headerLength + 2) return Buffer.concat([header, Buffer.from('ZZ15', 'latin1')]);
+  if (body.length < headerLength + 2) return [header, Buffer.from('ZZ15', 'latin1')];
   const command = body.subarray(headerLength, headerLength + 2).toString('latin1');
   const rc = responseCode(command);
   const row = COMMANDS.get(command);
-  if (!row) return Buffer.concat([header, Buffer.from(`${rc}68`, 'latin1')]);
+  if (!row) return [header, Buffer.from(`${rc}68`, 'latin1')];
   let error: string;
   let fields: Buffer[] = [];
   let trailer: Buffer | undefined;
@@ -44,5 +55,5 @@ export async function dispatch(body: Buffer, headerLength: number, ctx: CommandC
     fields = [];
   }
   const tail = trailer ? [Buffer.from([END_DELIMITER]), trailer] : [];
-  return Buffer.concat([header, Buffer.from(`${rc}${error}`, 'latin1'), ...fields, ...tail]);
+  return [header, Buffer.from(`${rc}${error}`, 'latin1'), ...fields, ...tail];
 }

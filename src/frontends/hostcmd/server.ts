@@ -7,8 +7,8 @@ import { createServer as createTcpServer, type AddressInfo, type Server, type So
 import { createServer as createTlsServer } from 'node:tls';
 import { type Hsm, isHsmError } from '../../boundary/api.js';
 import type { CommandContext } from './command.js';
-import { dispatch } from './dispatch.js';
-import { encodeFrame, FrameReader, FrameTooLarge } from './frame.js';
+import { dispatchFrame } from './dispatch.js';
+import { FrameReader, FrameTooLarge } from './frame.js';
 import { HostError } from './host-error.js';
 
 export type Log = (msg: string, fields?: Record<string, unknown>) => void;
@@ -120,12 +120,27 @@ export async function startHostCmdServer(o: HostCmdOptions): Promise<HostCmdServ
     // Frames are answered one at a time, in arrival order; reading stops while maxPipelined wait.
     const queue: Buffer[] = [];
     let draining = false;
+    // Answers finished in the same tick (pipelined requests) leave in one writev: the socket is corked
+    // at the first and uncorked once the tick's microtasks have run, so no answer waits past its tick.
+    let corked = false;
+    const uncork = (): void => {
+      corked = false;
+      socket.uncork();
+    };
+    const send = (frame: Buffer): void => {
+      if (!corked) {
+        corked = true;
+        socket.cork();
+        process.nextTick(uncork);
+      }
+      socket.write(frame);
+    };
     const drain = async (): Promise<void> => {
       draining = true;
       for (let body = queue.shift(); body !== undefined; body = queue.shift()) {
         try {
-          const reply = await dispatch(body, headerLength, ctx, fault);
-          if (!socket.destroyed) socket.write(encodeFrame(reply));
+          const frame = await dispatchFrame(body, headerLength, ctx, fault);
+          if (!socket.destroyed) send(frame);
         } catch (e) {
           fault(e, 'write');
         }
