@@ -145,7 +145,7 @@ test('Decimalisation tables over REST are officer-only (C-01)', async () => {
   assert.equal(r.status, 200, JSON.stringify(r.body));
 });
 
-test('Key components over REST: an officer opens the forming, two different custodians complete it and another officer confirms its KCV (C-08); the same account twice, a custodian confirming and a wrong KCV are refused', async () => {
+test('Key components over REST: an officer opens the forming, two different custodians complete it and the officer, who entered none, confirms its KCV (C-08); the same account twice, a custodian confirming and a wrong KCV are refused', async () => {
   const created = await f.call('POST', '/v1/users', f.admin, { name: 'bob', password: 'correct horse battery staple', role: 'user', partition: 'p1' });
   assert.equal(created.status, 201, JSON.stringify(created.body));
   const bob = await f.login('bob', 'correct horse battery staple');
