@@ -110,7 +110,7 @@ export const QUORUM_COMMANDS: CommandDef[] = [
     summary: "set one class's quorum rule, or the request expiry (admin; needs the quorum it replaces)",
     synopsis: '--class CLASS --quorum M [--partition P] [--approver-role admin|officer|user] [--self-approval] | --expiry SECONDS',
     options: [
-      { name: 'class', kind: 'string', value: 'CLASS', help: 'partition.create, partition.delete, user.create, user.delete, user.role, policy.change, backup.export, backup.restore, key.destroy, zeroize' },
+      { name: 'class', kind: 'string', value: 'CLASS', help: 'partition.create, partition.delete, user.create, user.delete, user.role, policy.change, backup.export, backup.restore, key.destroy, zeroize, payment.key-form' },
       { name: 'quorum', kind: 'integer', value: 'M', help: 'distinct approvers needed (1 = no quorum)' },
       { name: 'partition', kind: 'string', value: 'P', help: 'a rule for one partition (user.* and key.destroy)' },
       { name: 'approver-role', kind: 'string', value: 'ROLE', help: 'who approves (default admin; officer for a partition rule)' },
