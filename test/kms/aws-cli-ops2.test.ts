@@ -5,79 +5,21 @@
 // CLI (2.9); the SDK test (kms-ops2.test.ts) covers them.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { startTestServer, type TestServer } from '../cli/cli-harness.js';
+import { type AwsCli, b64, SERVICE_ERROR, startAwsCli } from './aws-cli-harness.js';
 
-/** The Debian package's binary by full path (see aws-cli.test.ts for why). */
-const AWS = '/usr/bin/aws';
-const SERVICE_ERROR = 254;
-const COMMAND_TIMEOUT_MS = 60_000;
-
-let server: TestServer;
-let dir: string;
-let env: NodeJS.ProcessEnv;
-
-function aws(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(AWS, ['kms', ...args, '--endpoint-url', server.addr, '--region', 'us-east-1', '--output', 'json'], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    const timer = setTimeout(() => child.kill('SIGKILL'), COMMAND_TIMEOUT_MS);
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
-    });
-  });
-}
-
-async function ok(args: readonly string[]): Promise<Record<string, unknown>> {
-  const r = await aws(args);
-  assert.equal(r.code, 0, `aws kms ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return r.stdout.trim() === '' ? {} : (JSON.parse(r.stdout) as Record<string, unknown>);
-}
-
-function fileb(name: string, bytes: Uint8Array): string {
-  const path = join(dir, name);
-  writeFileSync(path, bytes);
-  return `fileb://${path}`;
-}
-
-const b64 = (v: unknown): Buffer => {
-  assert.equal(typeof v, 'string', 'a base64 blob in the JSON output');
-  return Buffer.from(v as string, 'base64');
-};
+let cli: AwsCli;
+const aws = (args: readonly string[]) => cli.aws(args);
+const ok = (args: readonly string[]) => cli.ok(args);
+const fileb = (name: string, bytes: Uint8Array): string => cli.fileb(name, bytes);
 
 before(async () => {
-  assert.ok(existsSync(AWS), `${AWS} is missing: install the Debian package awscli (.ci/run does)`);
-  server = await startTestServer();
-  dir = mkdtempSync(join(tmpdir(), 'coffer-aws-cli2-'));
-  const k = await server.running.hsm.createAccessKey(server.running.dev!.userSession);
-  const secret = Buffer.from(k.secretAccessKey.insecureBytes()).toString('ascii');
-  k.secretAccessKey.destroy();
-  env = {
-    PATH: process.env.PATH,
-    HOME: dir,
-    AWS_ACCESS_KEY_ID: k.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: secret,
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_PAGER: '',
-    AWS_MAX_ATTEMPTS: '1',
-  };
+  cli = await startAwsCli('coffer-aws-cli2-');
 });
 
 after(async () => {
-  await server?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await cli?.close();
 });
 
 test('aws kms re-encrypt, generate-data-key-pair(-without-plaintext) and the rotation commands', { timeout: 600_000 }, async () => {

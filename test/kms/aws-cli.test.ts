@@ -3,105 +3,31 @@
 // signatures are verified here with the returned public key, and a disabled key fails the CLI.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createPublicKey, createVerify, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { startTestServer, type TestServer } from '../cli/cli-harness.js';
+import { AWS, type AwsCli, b64, runChild, SERVICE_ERROR, startAwsCli } from './aws-cli-harness.js';
 
-/**
- * The Debian package's binary by full path: a pip-installed AWS CLI v1 earlier on PATH (as on
- * some developer machines) has other defaults and output, and is not what this test is about.
- */
-const AWS = '/usr/bin/aws';
-/** The CLI's exit code for an error the service returned (AWS CLI v2 "Return codes"). */
-const SERVICE_ERROR = 254;
-/** Python start-up alone is ~1 s per command; a loaded 2-core host can make that several. */
-const COMMAND_TIMEOUT_MS = 60_000;
+let cli: AwsCli;
+const aws = (args: readonly string[]) => cli.aws(args);
+const ok = (args: readonly string[]) => cli.ok(args);
+const fileb = (name: string, bytes: Uint8Array): string => cli.fileb(name, bytes);
 
-let server: TestServer;
-let dir: string;
-let env: NodeJS.ProcessEnv;
-
-interface AwsResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function aws(args: readonly string[]): Promise<AwsResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(AWS, ['kms', ...args, '--endpoint-url', server.addr, '--region', 'us-east-1', '--output', 'json'], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    const timer = setTimeout(() => child.kill('SIGKILL'), COMMAND_TIMEOUT_MS);
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
-    });
-  });
-}
-
-/** Runs a command that must succeed and returns its parsed JSON output ({} when it prints nothing). */
-async function ok(args: readonly string[]): Promise<Record<string, unknown>> {
-  const r = await aws(args);
-  assert.equal(r.code, 0, `aws kms ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return r.stdout.trim() === '' ? {} : (JSON.parse(r.stdout) as Record<string, unknown>);
-}
-
-/** Writes bytes to a file in the work directory and returns the `fileb://` argument for it. */
-function fileb(name: string, bytes: Uint8Array): string {
-  const path = join(dir, name);
-  writeFileSync(path, bytes);
-  return `fileb://${path}`;
-}
-
-const b64 = (v: unknown): Buffer => {
-  assert.equal(typeof v, 'string', 'a base64 blob in the JSON output');
-  return Buffer.from(v as string, 'base64');
-};
 const metadata = (o: Record<string, unknown>): Record<string, unknown> => o.KeyMetadata as Record<string, unknown>;
 
 before(async () => {
-  assert.ok(existsSync(AWS), `${AWS} is missing: install the Debian package awscli (.ci/run does)`);
-  server = await startTestServer();
-  dir = mkdtempSync(join(tmpdir(), 'coffer-aws-cli-'));
-  const k = await server.running.hsm.createAccessKey(server.running.dev!.userSession);
-  const secret = Buffer.from(k.secretAccessKey.insecureBytes()).toString('ascii');
-  k.secretAccessKey.destroy();
-  env = {
-    PATH: process.env.PATH,
-    HOME: dir, // the CLI may cache under ~/.aws: keep it in the scratch directory
-    AWS_ACCESS_KEY_ID: k.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: secret,
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_PAGER: '',
-    AWS_MAX_ATTEMPTS: '1', // a refused request is reported, not retried
-  };
+  cli = await startAwsCli('coffer-aws-cli-');
 });
 
 after(async () => {
-  await server?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await cli?.close();
 });
 
 test('aws --version is the v2 CLI', async () => {
-  const r = await new Promise<string>((resolve, reject) => {
-    const child = spawn(AWS, ['--version'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.on('error', reject);
-    child.on('close', () => resolve(Buffer.concat(out).toString('utf8')));
-  });
-  assert.match(r, /^aws-cli\/2\./);
+  const r = await runChild(AWS, ['--version'], { env: cli.env });
+  assert.match(r.stdout, /^aws-cli\/2\./);
 });
 
 test('symmetric key through the CLI: create, describe, list, alias, encrypt/decrypt, data keys, tags, state changes', { timeout: 600_000 }, async () => {
@@ -223,14 +149,14 @@ test('HMAC_256 and random bytes through the CLI: generate-mac, verify-mac, gener
 });
 
 test('a wrong secret: the CLI reports InvalidSignatureException and exits 254', { timeout: 120_000 }, async () => {
-  const saved = env;
-  env = { ...env, AWS_SECRET_ACCESS_KEY: 'A'.repeat(40) };
+  const saved = cli.env;
+  cli.env = { ...cli.env, AWS_SECRET_ACCESS_KEY: 'A'.repeat(40) };
   try {
     const r = await aws(['list-keys']);
     assert.equal(r.code, SERVICE_ERROR);
     assert.match(r.stderr, /InvalidSignatureException/);
   } finally {
-    env = saved;
+    cli.env = saved;
   }
 });
 
@@ -243,22 +169,11 @@ test('docs/kms.md: the AWS CLI walk-through runs verbatim', { timeout: 300_000 }
   assert.ok(at >= 0, 'the marker is in docs/kms.md');
   const block = /```sh\n([\s\S]*?)```/.exec(doc.slice(at));
   assert.ok(block, 'a sh block follows the marker');
-  const work = mkdtempSync(join(dir, 'doc-'));
-  const r = await new Promise<AwsResult>((resolve, reject) => {
-    // -e: a failing step fails the test (the refused decrypt is handled by the block's `||`).
-    const child = spawn('/bin/sh', ['-e', '-c', block[1]!], {
-      // The Debian CLI first on PATH, as on a machine with only it installed.
-      env: { ...env, PATH: `/usr/bin:${process.env.PATH ?? ''}`, COFFER_ADDR: server.addr, COFFER_TOKEN: server.token },
-      cwd: work,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
-  });
+  const work = mkdtempSync(join(cli.dir, 'doc-'));
+  // -e: a failing step fails the test (the refused decrypt is handled by the block's `||`).
+  // The Debian CLI first on PATH, as on a machine with only it installed.
+  const env = { ...cli.env, PATH: `/usr/bin:${process.env.PATH ?? ''}`, COFFER_ADDR: cli.server.addr, COFFER_TOKEN: cli.server.token };
+  const r = await runChild('/bin/sh', ['-e', '-c', block[1]!], { env, cwd: work });
   assert.equal(r.code, 0, `the block failed:\n${r.stdout}\n${r.stderr}`);
   const lines = r.stdout.trim().split('\n').map((l) => l.trim());
   assert.deepEqual(lines, ['{"version":2}', '32', 'refused: 254'], r.stdout);
