@@ -7,7 +7,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { P11_KIT_CLIENT, type P11Fixture, type Run, USER_PIN } from './p11-fixture.js';
+import { P11_KIT_CLIENT, type P11Fixture, type Run, requireTool, USER_PIN } from './p11-fixture.js';
 
 export const OPENSSL = '/usr/bin/openssl';
 export const PKCS11_TOOL = '/usr/bin/pkcs11-tool';
@@ -173,3 +173,15 @@ export async function issueChain(f: P11Fixture, conf: string, root: { keyType: s
   must(await ossl('x509', '-req', '-in', file(`${leaf.label}.csr`), '-engine', 'pkcs11', '-CA', rootPem, '-CAkeyform', 'engine', '-CAkey', uri(root.label), '-CAcreateserial', '-days', '30', '-sha256', '-extfile', conf, '-extensions', 'v3_leaf', '-out', leafPem), 'leaf');
   return { root: rootPem, leaf: leafPem };
 }
+
+/**
+ * The tools every OpenSSL-engine client test needs (p11-kit's client module, pkcs11-tool, openssl,
+ * libp11's engine) plus `more` as [path, Debian package]: true when all are there; a missing one
+ * fails under CI and skips loudly elsewhere (requireTool).
+ */
+export function haveEngineTools(t: { skip: (why: string) => void }, ...more: [path: string, pkg: string][]): boolean {
+  const s = t.skip.bind(t);
+  const tools: [string, string][] = [[P11_KIT_CLIENT, 'p11-kit-modules'], [PKCS11_TOOL, 'opensc'], [OPENSSL, 'openssl'], [ENGINE, 'libengine-pkcs11-openssl'], ...more];
+  return tools.every(([path, pkg]) => requireTool(path, pkg, s));
+}
+

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ENGINE, issueChain, OPENSSL, p11user, PKCS11_TOOL, runEnv, writeEngineConf } from './client-support.js';
-import { P11_KIT_CLIENT, type P11Fixture, p11Fixture, requireTool, USER_PIN } from './p11-fixture.js';
+import { haveEngineTools, issueChain, OPENSSL, p11user, runEnv, writeEngineConf } from './client-support.js';
+import { P11_KIT_CLIENT, p11Fixture, type P11Fixture, USER_PIN } from './p11-fixture.js';
 
 const JAVA = '/usr/bin/java';
 const JAVAC = '/usr/bin/javac';
@@ -25,16 +25,7 @@ after(async () => {
   await f.close();
 });
 
-function haveTools(t: { skip: (why: string) => void }): boolean {
-  const s = t.skip.bind(t);
-  return (
-    requireTool(P11_KIT_CLIENT, 'p11-kit-modules', s) &&
-    requireTool(PKCS11_TOOL, 'opensc', s) &&
-    requireTool(OPENSSL, 'openssl', s) &&
-    requireTool(ENGINE, 'libengine-pkcs11-openssl', s) &&
-    requireTool(JAVAC, 'openjdk-17-jdk-headless', s)
-  );
-}
+const haveTools = (t: { skip: (why: string) => void }): boolean => haveEngineTools(t, [JAVAC, 'openjdk-17-jdk-headless']);
 
 /** args: config, PIN, then (alias, algorithm) pairs to sign with. Verification uses the default (software) providers. */
 const PROGRAM = `

@@ -8,8 +8,8 @@ import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'no
 import { get } from 'node:https';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { background, ENGINE, freePort, issueChain, OPENSSL, PKCS11_TOOL, waitForPort, writeEngineConf } from './client-support.js';
-import { P11_KIT_CLIENT, type P11Fixture, p11Fixture, requireTool } from './p11-fixture.js';
+import { background, freePort, haveEngineTools, issueChain, waitForPort, writeEngineConf } from './client-support.js';
+import { p11Fixture, type P11Fixture } from './p11-fixture.js';
 
 const NGINX = '/usr/sbin/nginx';
 let f: P11Fixture;
@@ -21,16 +21,7 @@ after(async () => {
   await f.close();
 });
 
-function haveTools(t: { skip: (why: string) => void }): boolean {
-  const s = t.skip.bind(t);
-  return (
-    requireTool(P11_KIT_CLIENT, 'p11-kit-modules', s) &&
-    requireTool(PKCS11_TOOL, 'opensc', s) &&
-    requireTool(OPENSSL, 'openssl', s) &&
-    requireTool(ENGINE, 'libengine-pkcs11-openssl', s) &&
-    requireTool(NGINX, 'nginx', s)
-  );
-}
+const haveTools = (t: { skip: (why: string) => void }): boolean => haveEngineTools(t, [NGINX, 'nginx']);
 
 function fetchOnce(port: number, ca: string | undefined): Promise<{ status: number; body: string; authorized: boolean }> {
   return new Promise((resolve, reject) => {

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { background, type Chain, ENGINE, freePort, issueChain, OPENSSL, p11user, PKCS11_TOOL, runEnv, writeEngineConf } from './client-support.js';
-import { P11_KIT_CLIENT, type P11Fixture, p11Fixture, requireTool } from './p11-fixture.js';
+import { background, type Chain, freePort, haveEngineTools, issueChain, OPENSSL, p11user, runEnv, writeEngineConf } from './client-support.js';
+import { p11Fixture, type P11Fixture } from './p11-fixture.js';
 
 let f: P11Fixture;
 let conf: string;
@@ -24,10 +24,7 @@ after(async () => {
   await f.close();
 });
 
-function haveTools(t: { skip: (why: string) => void }): boolean {
-  const s = t.skip.bind(t);
-  return requireTool(P11_KIT_CLIENT, 'p11-kit-modules', s) && requireTool(PKCS11_TOOL, 'opensc', s) && requireTool(OPENSSL, 'openssl', s) && requireTool(ENGINE, 'libengine-pkcs11-openssl', s);
-}
+const haveTools = (t: { skip: (why: string) => void }): boolean => haveEngineTools(t);
 
 let made: Chain | undefined;
 /** Root CA (RSA-3072 in Coffer) and a leaf for localhost (EC P-256 in Coffer), made once. */

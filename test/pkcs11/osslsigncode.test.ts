@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ENGINE, issueChain, OPENSSL, PKCS11_TOOL, runEnv, writeEngineConf } from './client-support.js';
-import { P11_KIT_CLIENT, type P11Fixture, p11Fixture, requireTool, USER_PIN } from './p11-fixture.js';
+import { haveEngineTools, issueChain, runEnv, writeEngineConf } from './client-support.js';
+import { P11_KIT_CLIENT, p11Fixture, type P11Fixture, USER_PIN } from './p11-fixture.js';
 import { minimalPe32 } from './pe-file.js';
 
 const OSSLSIGNCODE = '/usr/bin/osslsigncode';
@@ -21,16 +21,7 @@ after(async () => {
   await f.close();
 });
 
-function haveTools(t: { skip: (why: string) => void }): boolean {
-  const s = t.skip.bind(t);
-  return (
-    requireTool(P11_KIT_CLIENT, 'p11-kit-modules', s) &&
-    requireTool(PKCS11_TOOL, 'opensc', s) &&
-    requireTool(OPENSSL, 'openssl', s) &&
-    requireTool(ENGINE, 'libengine-pkcs11-openssl', s) &&
-    requireTool(OSSLSIGNCODE, 'osslsigncode', s)
-  );
-}
+const haveTools = (t: { skip: (why: string) => void }): boolean => haveEngineTools(t, [OSSLSIGNCODE, 'osslsigncode']);
 
 test('osslsigncode signs a PE32 file with an RSA key in Coffer; verify accepts it against the root and refuses it after one byte of code changes', async (t) => {
   if (!haveTools(t)) return;
