@@ -2,7 +2,14 @@
 // key on the hot path, and the number of unsealed keys in memory stays under a configured cap
 // however many are stored. Evicted keys have their raw secret bytes zeroed.
 
+import { wipeNonces } from './mechanisms/ecdsa-nonces.js';
 import type { LoadedKey } from './types.js';
+
+/** Zeroes what a key holds in our memory (its KeyObjects OpenSSL clears when freed). */
+function destroy(key: LoadedKey): void {
+  key.secret?.destroy();
+  key.scalar?.destroy();
+}
 
 export class KeyCache {
   readonly #max: number;
@@ -58,12 +65,12 @@ export class KeyCache {
       return;
     }
     this.#inUse.delete(key);
-    if (this.#evicted.delete(key)) key.secret?.destroy();
+    if (this.#evicted.delete(key)) destroy(key);
   }
 
   #retire(key: LoadedKey): void {
     if (this.#inUse.has(key)) this.#evicted.add(key);
-    else key.secret?.destroy();
+    else destroy(key);
   }
 
   /** Drops every cached version of one object (on change or destruction). */
@@ -77,8 +84,10 @@ export class KeyCache {
     }
   }
 
+  /** Drops every key; the precomputed ECDSA nonces go too (seal, error state, tamper, zeroize). */
   clear(): void {
     for (const v of this.#entries.values()) this.#retire(v);
     this.#entries.clear();
+    wipeNonces();
   }
 }

@@ -231,6 +231,8 @@ export interface LoadedKey {
   secret?: SecretBytes;
   /** Raw public key bytes (PQ public keys, and SPKI DER for classical). */
   publicData?: Uint8Array;
+  /** EC private keys: the scalar d, exported once by the first CKM_ECDSA signature; destroyed with `secret`. */
+  scalar?: SecretBytes;
   curve?: Curve;
   parameterSet?: ParameterSet;
   /** Key size in bits (AES/DES value bits, RSA modulus bits, curve order bits). */

@@ -78,13 +78,15 @@ test('every curve and digest size: our signatures over H(m) verify in OpenSSL as
   }
 });
 
-test('signing is deterministic (RFC 6979) and low-S; verification accepts the high-S twin (FIPS 186-5 §6.4.2)', async () => {
+test('signing takes a fresh random k every time (FIPS 186-5 §6.3.1) and is low-S; verification accepts the high-S twin (§6.4.2)', async () => {
   const k = pair('P-256');
   const n = p256.Point.Fn.ORDER;
   for (let i = 0; i < 16; i++) {
     const digest = createHash('sha256').update(`m${i}`).digest();
     const sig = await sign(k.priv, digest, { signatureFormat: 'raw' });
-    assert.deepEqual(await sign(k.priv, digest, { signatureFormat: 'raw' }), sig, 'same digest, same signature');
+    const again = await sign(k.priv, digest, { signatureFormat: 'raw' });
+    assert.notDeepEqual(again.subarray(0, 32), sig.subarray(0, 32), 'same digest, another r');
+    assert.ok(await verify(k.pub, digest, again, { signatureFormat: 'raw' }), 'both verify');
     const parsed = p256.Signature.fromBytes(sig, 'compact');
     assert.ok(parsed.s <= n / 2n, 'low S');
     const high = new p256.Signature(parsed.r, n - parsed.s);

@@ -1,7 +1,9 @@
-// CKM_ECDSA signing with OpenSSL's k·G (ecdsa-sign-digest.ts) against its reference: byte-for-byte
-// the signature @noble/curves gives for sign(digest, d, { prehash: false }) (what Coffer returned
-// before), over random keys and every allowed digest length on all four curves; and RFC 6979
-// §A.2.5–A.2.7 where the RFC's message hash is the curve's own (the hash RFC 6979's HMAC uses here).
+// CKM_ECDSA signing with OpenSSL's k·G (ecdsa-sign-digest.ts) against its reference. The
+// deterministic arithmetic (RFC 6979 k) is byte-for-byte the signature @noble/curves gives for
+// sign(digest, d, { prehash: false }), over random keys and every allowed digest length on all four
+// curves, and RFC 6979 §A.2.5–A.2.7 where the RFC's message hash is the curve's own. The mechanism
+// signs with precomputed random nonces: its signatures must verify under noble, be low-S, carry a
+// fresh r every time, and fail for any other digest.
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -54,28 +56,53 @@ for (const { curve, noble, signer } of CASES) {
     ),
   );
 
-  test(`${curve}: CKM_ECDSA signatures are byte-identical to noble's sign(digest, d, { prehash: false }), raw and DER`, async () => {
+  test(`${curve}: RFC 6979 signatures are byte-identical to noble's sign(digest, d, { prehash: false })`, () => {
     let runs = 0;
-    await fc.assert(
-      fc.asyncProperty(scalar, digest, async (dInt, z) => {
+    fc.assert(
+      fc.property(scalar, digest, (dInt, z) => {
         const d = noble.Point.Fn.toBytes(dInt);
         const expected = noble.sign(z, d, { prehash: false, format: 'compact' });
-        const expectedDer = noble.sign(z, d, { prehash: false, format: 'der' });
-        // The arithmetic alone …
         const { r, s } = signDigest(signer, d, z);
         assert.deepEqual(new noble.Signature(r, s).toBytes('compact'), expected);
-        // … and the mechanism, through the key object and its SEC 1 export.
-        const key = keyOf(curve, d);
-        const raw = await sign(key, z, { signatureFormat: 'raw' });
-        const der = await sign(key, z, { signatureFormat: 'der' });
-        assert.equal(Buffer.from(raw).toString('hex'), Buffer.from(expected).toString('hex'));
-        assert.equal(Buffer.from(der).toString('hex'), Buffer.from(expectedDer).toString('hex'));
-        assert.ok(await verify(key, z, raw, { signatureFormat: 'raw' }));
         runs++;
       }),
       { numRuns: 200 },
     );
     assert.equal(runs, 200);
+  });
+
+  test(`${curve}: CKM_ECDSA signatures (pooled random k) verify under noble, are low-S and never repeat r`, async () => {
+    const seen = new Set<string>();
+    let runs = 0;
+    await fc.assert(
+      fc.asyncProperty(scalar, digest, async (dInt, z) => {
+        const d = noble.Point.Fn.toBytes(dInt);
+        const key = keyOf(curve, d);
+        const point = noble.getPublicKey(d, false);
+        const raw = await sign(key, z, { signatureFormat: 'raw' });
+        const der = await sign(key, z, { signatureFormat: 'der' });
+        for (const [sig, format] of [
+          [raw, 'compact'],
+          [der, 'der'],
+        ] as const) {
+          // lowS: true (noble's default) also rejects the high-S form.
+          assert.ok(noble.verify(sig, z, point, { prehash: false, format }), 'signature verifies');
+          const other = Uint8Array.from(z);
+          other[0]! ^= 0x80;
+          assert.equal(noble.verify(sig, other, point, { prehash: false, format }), false, 'another digest does not verify');
+        }
+        assert.ok(await verify(key, z, raw, { signatureFormat: 'raw' }));
+        for (const sig of [raw, noble.Signature.fromBytes(der, 'der').toBytes('compact')]) {
+          const r = Buffer.from(sig.subarray(0, sig.length / 2)).toString('hex');
+          assert.ok(!seen.has(r), 'r (so k) is fresh for every signature');
+          seen.add(r);
+        }
+        key.scalar?.destroy();
+        runs++;
+      }),
+      { numRuns: 150 },
+    );
+    assert.equal(runs, 150);
   });
 }
 
@@ -131,18 +158,17 @@ const RFC6979: { curve: Curve; hash: string; x: string; message: string; r: stri
   },
 ];
 
-test('RFC 6979 §A.2.5–A.2.7: the deterministic signatures over H(m), with s as its low-S form', async () => {
+test('RFC 6979 §A.2.5–A.2.7: the deterministic signatures over H(m), with s as its low-S form', () => {
   for (const v of RFC6979) {
-    const { noble } = CASES.find((c) => c.curve === v.curve)!;
+    const { noble, signer } = CASES.find((c) => c.curve === v.curve)!;
     const n = noble.Point.Fn.ORDER;
     const size = noble.Point.Fn.BYTES;
     const s = BigInt(`0x${v.s}`);
     const lowS = s > n >> 1n ? n - s : s;
     const expected = v.r + lowS.toString(16).padStart(size * 2, '0');
-    const key = keyOf(v.curve, Buffer.from(v.x, 'hex'));
     const z = createHash(v.hash).update(v.message).digest();
-    const raw = await sign(key, z, { signatureFormat: 'raw' });
-    assert.equal(Buffer.from(raw).toString('hex'), expected, `${v.curve} ${v.hash} "${v.message}"`);
+    const { r, s: sig } = signDigest(signer, Buffer.from(v.x, 'hex'), z);
+    assert.equal(Buffer.from(new noble.Signature(r, sig).toBytes('compact')).toString('hex'), expected, `${v.curve} ${v.hash} "${v.message}"`);
   }
 });
 

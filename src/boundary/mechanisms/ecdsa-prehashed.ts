@@ -1,7 +1,9 @@
 // Prehashed ECDSA, CKM_ECDSA (PKCS#11 v3.0 §2.3.6): sign and verify a digest the caller computed,
 // on P-256/384/521 and secp256k1; node:crypto cannot sign a given digest, so signing is
-// ecdsa-sign-digest.ts (RFC 6979 k, OpenSSL's k·G) and verifying is @noble/curves. Our code holds
-// the private scalar only as a SEC 1 buffer it zeroes after each call; everything runs synchronously.
+// ecdsa-sign-digest.ts (a random k precomputed with k⁻¹ and r by ecdsa-nonces.ts, OpenSSL's k·G)
+// and verifying is @noble/curves. The private scalar is exported from OpenSSL once per loaded key
+// and kept beside it as SecretBytes (LoadedKey.scalar), which the key cache zeroes when it drops
+// the key. Everything on the signing path runs synchronously and costs two multiplications mod n.
 
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
@@ -12,7 +14,8 @@ import { CURVES, type CurveInfo, curveOfNodeKey, pkcs8FromRaw } from '../keytype
 import { SecretBytes } from '../secret.js';
 import type { Curve, LoadedKey } from '../types.js';
 import { encodingOf, privateKeyOf, publicKeyOf } from './ecdsa.js';
-import { type DigestCurve, signDigest } from './ecdsa-sign-digest.js';
+import { intInto } from './ecdsa-nonces.js';
+import { type DigestCurve, scalarOf, signDigest, signDigestPooled } from './ecdsa-sign-digest.js';
 import { hashByName } from './hash-names.js';
 import type { MechanismDescriptor, MechanismParams } from './types.js';
 
@@ -107,6 +110,15 @@ function withScalar<T>(k: KeyObject, info: CurveInfo, use: (d: Uint8Array) => T)
   }
 }
 
+/**
+ * d of a cached key: exported from OpenSSL on the first signature and kept as LoadedKey.scalar,
+ * which KeyCache destroys (zeroes) with the key, so the hot path skips a SEC 1 export per signature.
+ */
+function cachedScalar(key: LoadedKey, k: KeyObject, info: CurveInfo, curve: DigestCurve): bigint {
+  if (!key.scalar || key.scalar.destroyed) key.scalar = withScalar(k, info, (d) => SecretBytes.from(d));
+  return scalarOf(curve, key.scalar.insecureBytes());
+}
+
 function sign(key: LoadedKey, digest: Uint8Array, params: MechanismParams): Uint8Array {
   const format = encodingOf(params);
   checkDigest(digest, params);
@@ -114,10 +126,23 @@ function sign(key: LoadedKey, digest: Uint8Array, params: MechanismParams): Uint
   const { info, ecdsa } = curveOf(key, k);
   const curve = SIGNING[info.curve]!;
   // A digest longer than the order is cut to its leftmost bits (FIPS 186-5 §6.4.1 step 4, SEC 1
-  // §4.1.3 step 5). k is RFC 6979 deterministic (FIPS 186-5 §6.3.2) with the curve's own hash in
-  // HMAC_DRBG, and s ≤ n/2: the same bytes noble's sign(digest, d, { prehash: false }) returns.
-  const { r, s } = withScalar(k, info, (d) => signDigest(curve, d, digest));
-  return new ecdsa.Signature(r, s).toBytes(format === 'der' ? 'der' : 'compact');
+  // §4.1.3 step 5); k is random (FIPS 186-5 §6.3.1), precomputed, and s ≤ n/2.
+  const { r, s } = signDigestPooled(curve, cachedScalar(key, k, info, curve), digest);
+  if (format === 'der') return new ecdsa.Signature(r, s).toBytes('der');
+  // PKCS#11 v3.0 §2.3.1: r‖s, each the order's length, big-endian.
+  const size = curve.Fn.BYTES;
+  const out = new Uint8Array(2 * size);
+  intInto(r, out.subarray(0, size));
+  intInto(s, out.subarray(size));
+  return out;
+}
+
+/** The same signature with RFC 6979's deterministic k, for the known-answer self-test. */
+function signDeterministic(key: LoadedKey, digest: Uint8Array): Uint8Array {
+  const k = privateKeyOf(key);
+  const { info, ecdsa } = curveOf(key, k);
+  const { r, s } = withScalar(k, info, (d) => signDigest(SIGNING[info.curve]!, d, digest));
+  return new ecdsa.Signature(r, s).toBytes('compact');
 }
 
 function verify(key: LoadedKey, digest: Uint8Array, signature: Uint8Array, params: MechanismParams): boolean {
@@ -181,11 +206,20 @@ async function selfTest(): Promise<void> {
   if (!verify(pub, digest, kat, { signatureFormat: 'raw' })) fail();
   kat[kat.length - 1]! ^= 1;
   if (verify(pub, digest, kat, { signatureFormat: 'raw' })) fail();
-  // Known-answer sign: deterministic k makes the signature itself the answer (RFC 6979 §A.2.5).
+  // Known-answer sign: deterministic k makes the signature itself the answer (RFC 6979 §A.2.5); it
+  // checks the s = k⁻¹(e + r·d) arithmetic the pooled path shares.
   const key = rfc6979Key();
   const sample = createHash('sha256').update('sample').digest();
-  const sig = sign(key, sample, { signatureFormat: 'raw' });
-  if (Buffer.from(sig).toString('hex') !== RFC6979_P256_SAMPLE_RS) fail();
+  if (Buffer.from(signDeterministic(key, sample)).toString('hex') !== RFC6979_P256_SAMPLE_RS) fail();
+  // The signing path itself, with a pooled random nonce: its signature must verify, twice
+  // signing must give two different r (fresh k), and a changed digest must not verify.
+  const first = sign(key, sample, { signatureFormat: 'raw' });
+  const second = sign(key, sample, { signatureFormat: 'raw' });
+  if (!verify(key, sample, first, { signatureFormat: 'raw' }) || !verify(key, sample, second, { signatureFormat: 'raw' })) fail();
+  if (Buffer.from(first.subarray(0, 32)).equals(second.subarray(0, 32))) fail();
+  sample[0]! ^= 1;
+  if (verify(key, sample, first, { signatureFormat: 'raw' })) fail();
+  key.scalar?.destroy();
 }
 
 export const MECHANISMS: MechanismDescriptor[] = [

@@ -1,11 +1,16 @@
-// ECDSA signing of a caller-given digest (FIPS 186-5 §6.4.1) with OpenSSL doing R = k·G: k is
-// RFC 6979 §3.2 deterministic (HMAC-DRBG on node's createHmac, the curve's usual hash), so the
-// output is byte-identical to @noble/curves' sign(digest, d, { prehash: false }) with its default
-// low-S. The HMAC-DRBG state, k's bytes and d's seed bytes are zeroed before returning; the
-// scalars as BigInt (k, d, and the blinded products) cannot be erased, as in noble (SECURITY.md).
+// ECDSA signing of a caller-given digest (FIPS 186-5 §6.4.1) with OpenSSL doing R = k·G. Two ways
+// to k, one way to s:
+// - signDigest: k is RFC 6979 §3.2 deterministic (HMAC-DRBG on node's createHmac, the curve's usual
+//   hash), so the output is byte-identical to @noble/curves' sign(digest, d, { prehash: false })
+//   with its default low-S. The known-answer self-test and the reference tests use it.
+// - signDigestPooled: k is random (FIPS 186-5 §6.3.1 / A.3.1) and precomputed with k⁻¹ and r by
+//   ecdsa-nonces.ts, so a signature costs two multiplications mod n. CKM_ECDSA signs this way.
+// The HMAC-DRBG state and k's and d's bytes are zeroed before returning; the scalars as BigInt
+// (k, k⁻¹, d) cannot be erased, as in noble (SECURITY.md).
 
-import { createECDH, createHmac, type ECDH, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { IField } from '@noble/curves/abstract/modular.js';
+import { intInto, type Nonce, nonceOf, takeNonce, toInt } from './ecdsa-nonces.js';
 
 export interface DigestCurve {
   /** OpenSSL's curve name for createECDH. */
@@ -14,26 +19,6 @@ export interface DigestCurve {
   hmac: 'sha256' | 'sha384' | 'sha512';
   /** The scalar field: order n, its bit length (qlen) and byte length. */
   Fn: IField<bigint>;
-}
-
-/** Big-endian bytes → integer, 8 bytes at a time, so no secret ever becomes a hex string. */
-function toInt(bytes: Uint8Array): bigint {
-  let n = 0n;
-  let i = 0;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (; i + 8 <= bytes.length; i += 8) n = (n << 64n) | view.getBigUint64(i);
-  for (; i < bytes.length; i++) n = (n << 8n) | BigInt(bytes[i]!);
-  return n;
-}
-
-/** Integer → `out` big-endian, left-padded (RFC 6979 §2.3.3 int2octets when out is rlen bytes). */
-function intInto(n: bigint, out: Uint8Array): Uint8Array {
-  let v = n;
-  for (let i = out.length - 1; i >= 0; i--) {
-    out[i] = Number(v & 0xffn);
-    v >>= 8n;
-  }
-  return out;
 }
 
 /** RFC 6979 §2.3.2 bits2int: the leftmost qlen bits of the input as an integer. */
@@ -49,52 +34,76 @@ function hmac(hash: string, key: Uint8Array, ...parts: Uint8Array[]): Buffer {
   return h.digest();
 }
 
-/**
- * One ECDH object per curve, reused: constructing one costs more than P-256's k·G itself. Signing
- * is synchronous, so no two signatures share it at once. It keeps the last k inside OpenSSL until
- * the next signature on the curve replaces it (node swaps in a new EC_KEY and OpenSSL clears the
- * old scalar on free): no wider exposure than the KeyObject holding d in the same process.
- */
-const ecdhByCurve = new Map<string, ECDH>();
-
-function ecdhOf(name: string): ECDH {
-  let ecdh = ecdhByCurve.get(name);
-  if (!ecdh) {
-    ecdh = createECDH(name);
-    ecdhByCurve.set(name, ecdh);
-  }
-  return ecdh;
-}
-
 const ZERO = Uint8Array.of(0x00);
 const ONE = Uint8Array.of(0x01);
 
+/** FIPS 186-5 §6.4.1 steps 1–4: e, the leftmost qlen bits of the digest, mod n (RFC 6979's bits2int(h1) mod n). */
+function eOf(curve: DigestCurve, digest: Uint8Array): bigint {
+  return curve.Fn.create(bits2int(digest, curve.Fn.BITS));
+}
+
+/** d from its order-length big-endian bytes; throws unless 1 ≤ d < n. */
+export function scalarOf(curve: DigestCurve, dBytes: Uint8Array): bigint {
+  if (dBytes.length !== curve.Fn.BYTES) throw new RangeError('private scalar has the wrong length');
+  const d = toInt(dBytes);
+  if (d === 0n || d >= curve.Fn.ORDER) throw new RangeError('private scalar outside [1, n-1]');
+  return d;
+}
+
 /**
- * Signs `digest` with the private scalar `dBytes` (exactly Fn.BYTES long, 1 ≤ d < n): returns
- * (r, s) with s ≤ n/2. A digest longer than qlen bits is cut to its leftmost qlen bits (FIPS
- * 186-5 §6.4.1 step 4). Throws on a scalar outside [1, n−1].
+ * FIPS 186-5 §6.4.1 steps 9–10: s = k⁻¹(e + r·d) mod n, low-S (s and n − s both verify, §6.4.2;
+ * s ≤ n/2 is noble's canonical default). Undefined when s = 0, which needs another k.
+ */
+function complete(n: bigint, d: bigint, e: bigint, nonce: Nonce): { r: bigint; s: bigint } | undefined {
+  const s = (nonce.kinv * ((e + nonce.r * d) % n)) % n;
+  if (s === 0n) return undefined;
+  return { r: nonce.r, s: s > n >> 1n ? n - s : s };
+}
+
+/** The curve as ecdsa-nonces.ts needs it, built once per DigestCurve. */
+const nonceCurves = new WeakMap<DigestCurve, { openssl: string; order: bigint; bytes: number }>();
+
+/**
+ * Signs `digest` with d (1 ≤ d < n, from scalarOf) and a fresh random precomputed nonce: returns
+ * (r, s) with s ≤ n/2. A digest longer than qlen bits is cut to its leftmost qlen bits.
+ */
+export function signDigestPooled(curve: DigestCurve, d: bigint, digest: Uint8Array): { r: bigint; s: bigint } {
+  let nc = nonceCurves.get(curve);
+  if (!nc) {
+    nc = { openssl: curve.openssl, order: curve.Fn.ORDER, bytes: curve.Fn.BYTES };
+    nonceCurves.set(curve, nc);
+  }
+  const e = eOf(curve, digest);
+  for (;;) {
+    const sig = complete(nc.order, d, e, takeNonce(nc));
+    if (sig) return sig;
+  }
+}
+
+/**
+ * Signs `digest` with the private scalar `dBytes` (exactly Fn.BYTES long, 1 ≤ d < n) and RFC 6979's
+ * deterministic k: returns (r, s) with s ≤ n/2. A digest longer than qlen bits is cut to its
+ * leftmost qlen bits (FIPS 186-5 §6.4.1 step 4). Throws on a scalar outside [1, n−1].
  */
 export function signDigest(curve: DigestCurve, dBytes: Uint8Array, digest: Uint8Array): { r: bigint; s: bigint } {
   const { Fn, hmac: hash } = curve;
   const n = Fn.ORDER;
   const rlen = Fn.BYTES;
-  if (dBytes.length !== rlen) throw new RangeError('private scalar has the wrong length');
-  const d = toInt(dBytes);
-  if (d === 0n || d >= n) throw new RangeError('private scalar outside [1, n-1]');
+  const d = scalarOf(curve, dBytes);
   // RFC 6979 §3.2 a: h1 is the given digest; e = bits2int(h1) mod n is also FIPS 186-5's e.
-  const e = Fn.create(bits2int(digest, Fn.BITS));
+  const e = eOf(curve, digest);
   const h1 = intInto(e, new Uint8Array(rlen)); // bits2octets(h1) = int2octets(bits2int(h1) mod n)
   // §3.2 b, c: V = 0x01…, K = 0x00… (hlen bytes).
   const hlen = hash === 'sha256' ? 32 : hash === 'sha384' ? 48 : 64;
   let V: Buffer = Buffer.alloc(hlen, 0x01);
   let K: Buffer = Buffer.alloc(hlen, 0x00);
-  const kBytes = new Uint8Array(rlen);
   let T: Buffer | undefined;
   // Replaces K or V with a new HMAC output, zeroing the old one.
   const next = (old: Buffer, fresh: Buffer): Buffer => {
     old.fill(0);
     return fresh;
   };
+  const nc = { openssl: curve.openssl, order: n, bytes: rlen };
   try {
     // §3.2 d–g: K = HMAC_K(V‖0x00‖int2octets(x)‖bits2octets(h1)), V = HMAC_K(V), then again with 0x01.
     K = next(K, hmac(hash, K, V, ZERO, dBytes, h1));
@@ -113,21 +122,9 @@ export function signDigest(curve: DigestCurve, dBytes: Uint8Array, digest: Uint8
       const k = bits2int(T, Fn.BITS);
       T.fill(0);
       if (k !== 0n && k < n) {
-        // R = k·G by OpenSSL: the public key of the ECDH key pair whose private key is k (SEC 1 §2.3.3, 0x04‖x‖y).
-        const ecdh = ecdhOf(curve.openssl);
-        ecdh.setPrivateKey(intInto(k, kBytes));
-        kBytes.fill(0);
-        const R = ecdh.getPublicKey();
-        const fieldLen = (R.length - 1) / 2;
-        const r = Fn.create(toInt(R.subarray(1, 1 + fieldLen))); // FIPS 186-5 §6.4.1 step 8: r = x mod n
-        if (r !== 0n) {
-          // s = k⁻¹(e + r·d) mod n, computed as (b·k)⁻¹(b·e + b·d·r) with a random b ∈ [1, n−1] so the
-          // variable-time inversion only ever sees a value independent of k (as noble does).
-          const b = Fn.create(toInt(randomBytes(rlen + 16))) || 1n;
-          const s = Fn.mul(Fn.inv(Fn.mul(b, k)), Fn.add(Fn.mul(b, e), Fn.mul(Fn.mul(b, d), r)));
-          // Low-S, as noble's default: s and n − s both verify (FIPS 186-5 §6.4.2), s ≤ n/2 is canonical.
-          if (s !== 0n) return { r, s: s > n >> 1n ? n - s : s };
-        }
+        const nonce = nonceOf(nc, k);
+        const sig = nonce && complete(n, d, e, nonce);
+        if (sig) return sig;
       }
       // §3.2 h.3: K = HMAC_K(V‖0x00), V = HMAC_K(V).
       K = next(K, hmac(hash, K, V, ZERO));
@@ -138,7 +135,6 @@ export function signDigest(curve: DigestCurve, dBytes: Uint8Array, digest: Uint8
     K.fill(0);
     V.fill(0);
     T?.fill(0);
-    kBytes.fill(0);
     h1.fill(0);
   }
 }
