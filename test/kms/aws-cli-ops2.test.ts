@@ -23,8 +23,10 @@ after(async () => {
 });
 
 test('aws kms re-encrypt, generate-data-key-pair(-without-plaintext) and the rotation commands', { timeout: 600_000 }, async () => {
-  const a = (await ok(['create-key'])).KeyMetadata as { KeyId: string; Arn: string };
-  const b = (await ok(['create-key'])).KeyMetadata as { KeyId: string; Arn: string };
+  // Different descriptions: the CLI does not sign its invocation id, so two bare create-key calls in
+  // one second are byte-identical requests with one signature, which the replay cache refuses (docs/kms.md).
+  const a = (await ok(['create-key', '--description', 'source'])).KeyMetadata as { KeyId: string; Arn: string };
+  const b = (await ok(['create-key', '--description', 'destination'])).KeyMetadata as { KeyId: string; Arn: string };
   const plaintext = randomBytes(64);
   const enc = await ok(['encrypt', '--key-id', a.KeyId, '--plaintext', fileb('p.bin', plaintext), '--encryption-context', 'table=orders,id=1']);
   const blob = fileb('a.bin', b64(enc.CiphertextBlob));
