@@ -193,3 +193,53 @@ test('a hostile connection is closed (unknown call, bad signature, absurd frame 
   fresh.close();
   good.close();
 });
+
+test('Writer: any sequence of u8/u32/u64/byteArray/raw writes the big-endian bytes, across buffer growth (property)', () => {
+  const op = fc.oneof(
+    fc.record({ k: fc.constant('u8' as const), v: fc.integer({ min: 0, max: 255 }) }),
+    fc.record({ k: fc.constant('u32' as const), v: fc.integer({ min: 0, max: 0xffffffff }) }),
+    fc.record({ k: fc.constant('u64' as const), v: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }) }),
+    fc.record({ k: fc.constant('bytes' as const), v: fc.uint8Array({ maxLength: 300 }) }),
+    fc.record({ k: fc.constant('raw' as const), v: fc.uint8Array({ maxLength: 300 }) }),
+  );
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+      const w = new Writer();
+      const expected: Buffer[] = [];
+      for (const o of ops) {
+        if (o.k === 'u8') {
+          w.u8(o.v);
+          expected.push(Buffer.of(o.v));
+        } else if (o.k === 'u32') {
+          w.u32(o.v);
+          const b = Buffer.alloc(4);
+          b.writeUInt32BE(o.v);
+          expected.push(b);
+        } else if (o.k === 'u64') {
+          w.u64(o.v);
+          const b = Buffer.alloc(8);
+          b.writeBigUInt64BE(o.v);
+          expected.push(b);
+        } else if (o.k === 'bytes') {
+          w.byteArray(o.v);
+          const len = Buffer.alloc(4);
+          len.writeUInt32BE(o.v.length);
+          expected.push(len, Buffer.from(o.v));
+        } else {
+          w.raw(o.v);
+          expected.push(Buffer.from(o.v));
+        }
+      }
+      assert.deepEqual(Buffer.from(w.finish()), Buffer.concat(expected));
+    }),
+    { numRuns: 300 },
+  );
+  // Every offset around the first two growths, for each value kind: the write that crosses the
+  // end of the buffer is the one most likely to land in the old buffer.
+  for (let pad = 100; pad <= 280; pad++) {
+    const w = new Writer();
+    w.raw(new Uint8Array(pad).fill(7)).u8(0xab).u32(0x01020304).u64(0x1112131415161718n).byteArray(Uint8Array.of(9, 9));
+    const expected = Buffer.concat([Buffer.alloc(pad, 7), Buffer.from('ab01020304111213141516171800000002' + '0909', 'hex')]);
+    assert.deepEqual(Buffer.from(w.finish()), expected, `after ${pad} bytes`);
+  }
+});

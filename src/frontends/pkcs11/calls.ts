@@ -114,6 +114,18 @@ export function callByName(name: string): CallRow {
 
 /** Splits a signature string into its letters: `ay`, `au`, `aA`, `fy`, `fu`, `fA` are one value each. */
 export function signatureParts(sig: string): string[] {
+  let parts = partsBySignature.get(sig);
+  if (!parts) {
+    parts = splitSignature(sig);
+    partsBySignature.set(sig, parts);
+  }
+  return parts;
+}
+
+/** Every call's request and response split once; callers only read the arrays. */
+const partsBySignature = new Map<string, string[]>();
+
+function splitSignature(sig: string): string[] {
   const out: string[] = [];
   for (let i = 0; i < sig.length; i++) {
     const c = sig[i]!;

@@ -71,7 +71,17 @@ export class Args {
   }
 }
 
-const ascii = new TextDecoder('latin1');
+/** Signature strings as bytes, made once per string: every request's is compared, every reply's written. */
+const signatureBytes = new Map<string, Buffer>();
+
+function latin1Of(sig: string): Buffer {
+  let b = signatureBytes.get(sig);
+  if (!b) {
+    b = Buffer.from(sig, 'latin1');
+    signatureBytes.set(sig, b);
+  }
+  return b;
+}
 
 /** Reads the call id and signature: a failure here means the peer does not speak the protocol (§2.4: close). */
 export function decodeHead(r: Reader): CallRow {
@@ -79,7 +89,7 @@ export function decodeHead(r: Reader): CallRow {
   const call = CALLS.get(id);
   if (!call) throw new ProtocolError('UNKNOWN_CALL', `call id ${id}`);
   const sig = r.byteArray();
-  if (sig === null || ascii.decode(sig) !== call.request) throw new ProtocolError('BAD_SIGNATURE', `${call.name}`);
+  if (sig === null || !Buffer.from(sig.buffer, sig.byteOffset, sig.length).equals(latin1Of(call.request))) throw new ProtocolError('BAD_SIGNATURE', `${call.name}`);
   return call;
 }
 
@@ -137,13 +147,11 @@ function readPart(r: Reader, part: string, d: Dialect): unknown {
   }
 }
 
-const latin1 = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
-
 /** A successful reply body: call id, response signature, values in signature order (§4.1). */
 export function encodeReply(call: CallRow, values: readonly OutValue[], d: Dialect): Uint8Array {
   const parts = signatureParts(call.response);
   if (parts.length !== values.length) throw new TypeError(`${call.name} reply needs ${parts.length} values, got ${values.length}`);
-  const w = new Writer().u32(call.id).byteArray(latin1(call.response));
+  const w = new Writer().u32(call.id).byteArray(latin1Of(call.response));
   for (const [i, p] of parts.entries()) writePart(w, p, values[i]!, call, d);
   return w.finish();
 }
@@ -151,7 +159,7 @@ export function encodeReply(call: CallRow, values: readonly OutValue[], d: Diale
 /** The error reply (§4.2): call id 0, signature `u`, the CKR value (never 0). */
 export function encodeError(ckr: number): Uint8Array {
   if (!Number.isSafeInteger(ckr) || ckr <= 0 || ckr > 0xffffffff) throw new TypeError(`CKR ${ckr} cannot be an error reply`);
-  return new Writer().u32(ERROR_CALL.id).byteArray(latin1(ERROR_CALL.response)).u64(ckr).finish();
+  return new Writer().u32(ERROR_CALL.id).byteArray(latin1Of(ERROR_CALL.response)).u64(ckr).finish();
 }
 
 function writePart(w: Writer, part: string, v: OutValue, call: CallRow, d: Dialect): void {

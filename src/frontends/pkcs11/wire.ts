@@ -79,35 +79,46 @@ export class Reader {
 }
 
 export class Writer {
-  #chunks: Uint8Array[] = [];
+  // One growing buffer: a reply is a handful of small values, and a typed array per value (each
+  // its own ArrayBuffer, malloc'd and later swept) was a measurable share of a signature's cost.
+  #buf = new Uint8Array(128);
+  #view = new DataView(this.#buf.buffer);
   #size = 0;
 
-  #push(b: Uint8Array): void {
-    this.#chunks.push(b);
-    this.#size += b.length;
+  #room(n: number): number {
+    const at = this.#size;
+    if (at + n > this.#buf.length) {
+      const grown = new Uint8Array(Math.max(2 * this.#buf.length, at + n));
+      grown.set(this.#buf.subarray(0, at));
+      this.#buf = grown;
+      this.#view = new DataView(grown.buffer);
+    }
+    this.#size = at + n;
+    return at;
   }
 
+  // Each writer takes its offset from #room first: #room may replace #buf and #view.
   u8(v: number): this {
-    this.#push(Uint8Array.of(v & 0xff));
+    const at = this.#room(1);
+    this.#buf[at] = v & 0xff;
     return this;
   }
 
   u32(v: number): this {
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setUint32(0, v >>> 0);
-    this.#push(b);
+    const at = this.#room(4);
+    this.#view.setUint32(at, v >>> 0);
     return this;
   }
 
   u64(v: number | bigint): this {
-    const b = new Uint8Array(8);
-    new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, typeof v === 'bigint' ? v : BigInt(v)));
-    this.#push(b);
+    const at = this.#room(8);
+    this.#view.setBigUint64(at, BigInt.asUintN(64, typeof v === 'bigint' ? v : BigInt(v)));
     return this;
   }
 
   raw(b: Uint8Array): this {
-    this.#push(b);
+    const at = this.#room(b.length);
+    this.#buf.set(b, at);
     return this;
   }
 
@@ -117,14 +128,9 @@ export class Writer {
     return this.raw(b);
   }
 
+  /** The bytes written: a view of the writer's buffer, which the writer no longer touches. */
   finish(): Uint8Array {
-    const out = new Uint8Array(this.#size);
-    let at = 0;
-    for (const c of this.#chunks) {
-      out.set(c, at);
-      at += c.length;
-    }
-    return out;
+    return this.#buf.subarray(0, this.#size);
   }
 }
 
