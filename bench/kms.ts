@@ -8,7 +8,6 @@
 // profile of the server's main thread during each KMS operation, summarised by layer and area;
 // `--profile-dir D` also keeps the .cpuprofile files in D.
 
-import '../src/server/thread-pool.js'; // first: the same thread-pool sizing as the server
 import { Agent } from 'node:http';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';

@@ -2,7 +2,6 @@
 // on a unix socket in its own process, as `coffer server` would, so the clients and SoftHSM2 do
 // not share its event loop. Prints `READY <socket>` and runs until killed.
 
-import '../src/server/thread-pool.js'; // first: the same thread-pool sizing as the server
 import { startPkcs11Server } from '../src/frontends/pkcs11/server.js';
 import { testHsm } from '../test/support/hsm.js';
 

@@ -6,7 +6,6 @@
 // `--rest-profile` profiles each REST operation at 64 clients (the sign is profiled anyway when
 // it misses its 40 % target).
 
-import '../src/server/thread-pool.js'; // first: the same thread-pool sizing as the server
 import { availableParallelism, loadavg } from 'node:os';
 import type { Template } from '../src/boundary/api.js';
 import { type BenchHsm, memoryHsm, sqliteHsm } from './hsm-setup.js';

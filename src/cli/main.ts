@@ -3,7 +3,6 @@
 // server over REST (never importing the boundary), reading --addr/--token, COFFER_ADDR/
 // COFFER_TOKEN or the saved login. Exit codes are a contract (exit-codes.ts, docs/cli.md).
 
-import '../server/thread-pool.js'; // first: sizes libuv's pool before anything uses it
 import { optionHelp, optString, parseArgs, UsageError } from './args.js';
 import { type CommandDef, type Context, GLOBAL_OPTIONS, type OutputFormat } from './command.js';
 import { AUDIT_COMMANDS } from './commands/audit.js';
