@@ -21,7 +21,7 @@ import type { MechanismDescriptor, MechanismParams } from './types.js';
 
 const NOBLE: Partial<Record<Curve, ECDSA>> = { 'P-256': p256, 'P-384': p384, 'P-521': p521, secp256k1 };
 
-/** RFC 6979's hash per curve is the one noble pairs with it, so signatures stay noble's byte for byte. */
+/** RFC 6979's hash per curve is the one noble pairs with it, so the deterministic (self-test) signatures are noble's byte for byte. */
 const SIGNING: Partial<Record<Curve, DigestCurve>> = {
   'P-256': { openssl: 'prime256v1', hmac: 'sha256', Fn: p256.Point.Fn },
   'P-384': { openssl: 'secp384r1', hmac: 'sha384', Fn: p384.Point.Fn },
