@@ -5,13 +5,14 @@
 // cache zeroes the scalar CKM_ECDSA keeps beside a key when it drops the key.
 
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { invert } from '@noble/curves/abstract/modular.js';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { KeyCache } from '../../src/boundary/key-cache.js';
 import { computeNonces, type NonceCurve, pooledNonces, takeNonce, toInt, wipeNonces } from '../../src/boundary/mechanisms/ecdsa-nonces.js';
+import { MECHANISMS } from '../../src/boundary/mechanisms/ecdsa-prehashed.js';
 import { SecretBytes } from '../../src/boundary/secret.js';
 import type { LoadedKey } from '../../src/boundary/types.js';
 
@@ -30,6 +31,13 @@ function assertConsistent(noble: (typeof CURVES)[number]['noble'], curve: NonceC
   const k = invert(kinv, n);
   assert.equal(noble.Point.BASE.multiply(k).toAffine().x % n, r, 'r = (k·G).x mod n');
 }
+
+test('the mechanism self-test (run at start-up) signs with in-line nonces: no nonce worker starts, nothing is pooled', async () => {
+  // First in this file, so nothing else has touched the pool in this process yet.
+  await MECHANISMS[0]!.selfTest!();
+  await sleep(300); // a refill, had one been asked for, has arrived by now
+  for (const { curve } of CURVES) assert.equal(pooledNonces(curve.openssl), 0);
+});
 
 for (const { noble, curve } of CURVES) {
   test(`${curve.openssl}: a batch of 40 computed pairs (one batch inversion) is consistent and has no repeated r`, () => {

@@ -244,7 +244,11 @@ export function takeNonce(curve: NonceCurve): Nonce {
   }
   const pooled = takePooled(pool);
   if (pool.left < BATCH) refill(pool);
-  if (pooled) return pooled;
+  return pooled ?? inlineNonce(curve);
+}
+
+/** A fresh nonce computed in line, outside the pool: the empty pool's fallback, and the self-test's (so start-up starts no worker). */
+export function inlineNonce(curve: NonceCurve): Nonce {
   const one = computeNonces(curve, 1);
   try {
     return { r: toInt(one.subarray(0, curve.bytes)), kinv: toInt(one.subarray(curve.bytes)) };

@@ -14,7 +14,7 @@ import { CURVES, type CurveInfo, curveOfNodeKey, pkcs8FromRaw } from '../keytype
 import { SecretBytes } from '../secret.js';
 import type { Curve, LoadedKey } from '../types.js';
 import { encodingOf, privateKeyOf, publicKeyOf } from './ecdsa.js';
-import { intInto } from './ecdsa-nonces.js';
+import { inlineNonce, intInto, type Nonce, type NonceCurve, takeNonce } from './ecdsa-nonces.js';
 import { type DigestCurve, scalarOf, signDigest, signDigestPooled } from './ecdsa-sign-digest.js';
 import { hashByName } from './hash-names.js';
 import type { MechanismDescriptor, MechanismParams } from './types.js';
@@ -119,7 +119,7 @@ function cachedScalar(key: LoadedKey, k: KeyObject, info: CurveInfo, curve: Dige
   return scalarOf(curve, key.scalar.insecureBytes());
 }
 
-function sign(key: LoadedKey, digest: Uint8Array, params: MechanismParams): Uint8Array {
+function sign(key: LoadedKey, digest: Uint8Array, params: MechanismParams, nonces: (c: NonceCurve) => Nonce = takeNonce): Uint8Array {
   const format = encodingOf(params);
   checkDigest(digest, params);
   const k = privateKeyOf(key);
@@ -127,7 +127,7 @@ function sign(key: LoadedKey, digest: Uint8Array, params: MechanismParams): Uint
   const curve = SIGNING[info.curve]!;
   // A digest longer than the order is cut to its leftmost bits (FIPS 186-5 §6.4.1 step 4, SEC 1
   // §4.1.3 step 5); k is random (FIPS 186-5 §6.3.1), precomputed, and s ≤ n/2.
-  const { r, s } = signDigestPooled(curve, cachedScalar(key, k, info, curve), digest);
+  const { r, s } = signDigestPooled(curve, cachedScalar(key, k, info, curve), digest, nonces);
   if (format === 'der') return new ecdsa.Signature(r, s).toBytes('der');
   // PKCS#11 v3.0 §2.3.1: r‖s, each the order's length, big-endian.
   const size = curve.Fn.BYTES;
@@ -211,10 +211,11 @@ async function selfTest(): Promise<void> {
   const key = rfc6979Key();
   const sample = createHash('sha256').update('sample').digest();
   if (Buffer.from(signDeterministic(key, sample)).toString('hex') !== RFC6979_P256_SAMPLE_RS) fail();
-  // The signing path itself, with a pooled random nonce: its signature must verify, twice
-  // signing must give two different r (fresh k), and a changed digest must not verify.
-  const first = sign(key, sample, { signatureFormat: 'raw' });
-  const second = sign(key, sample, { signatureFormat: 'raw' });
+  // The signing path itself with random nonces (computed in line, so start-up starts no nonce
+  // worker): its signature must verify, twice signing must give two different r (fresh k), and
+  // a changed digest must not verify.
+  const first = sign(key, sample, { signatureFormat: 'raw' }, inlineNonce);
+  const second = sign(key, sample, { signatureFormat: 'raw' }, inlineNonce);
   if (!verify(key, sample, first, { signatureFormat: 'raw' }) || !verify(key, sample, second, { signatureFormat: 'raw' })) fail();
   if (Buffer.from(first.subarray(0, 32)).equals(second.subarray(0, 32))) fail();
   sample[0]! ^= 1;

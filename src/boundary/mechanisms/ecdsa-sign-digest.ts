@@ -10,7 +10,7 @@
 
 import { createHmac } from 'node:crypto';
 import type { IField } from '@noble/curves/abstract/modular.js';
-import { intInto, type Nonce, nonceOf, takeNonce, toInt } from './ecdsa-nonces.js';
+import { intInto, type Nonce, type NonceCurve, nonceOf, takeNonce, toInt } from './ecdsa-nonces.js';
 
 export interface DigestCurve {
   /** OpenSSL's curve name for createECDH. */
@@ -61,13 +61,13 @@ function complete(n: bigint, d: bigint, e: bigint, nonce: Nonce): { r: bigint; s
 }
 
 /** The curve as ecdsa-nonces.ts needs it, built once per DigestCurve. */
-const nonceCurves = new WeakMap<DigestCurve, { openssl: string; order: bigint; bytes: number }>();
+const nonceCurves = new WeakMap<DigestCurve, NonceCurve>();
 
 /**
- * Signs `digest` with d (1 ≤ d < n, from scalarOf) and a fresh random precomputed nonce: returns
- * (r, s) with s ≤ n/2. A digest longer than qlen bits is cut to its leftmost qlen bits.
+ * Signs `digest` with d (1 ≤ d < n, from scalarOf) and a fresh random nonce, by default a
+ * precomputed one from the pool: returns (r, s) with s ≤ n/2. A digest longer than qlen bits is cut to its leftmost qlen bits.
  */
-export function signDigestPooled(curve: DigestCurve, d: bigint, digest: Uint8Array): { r: bigint; s: bigint } {
+export function signDigestPooled(curve: DigestCurve, d: bigint, digest: Uint8Array, nonces: (c: NonceCurve) => Nonce = takeNonce): { r: bigint; s: bigint } {
   let nc = nonceCurves.get(curve);
   if (!nc) {
     nc = { openssl: curve.openssl, order: curve.Fn.ORDER, bytes: curve.Fn.BYTES };
@@ -75,7 +75,7 @@ export function signDigestPooled(curve: DigestCurve, d: bigint, digest: Uint8Arr
   }
   const e = eOf(curve, digest);
   for (;;) {
-    const sig = complete(nc.order, d, e, takeNonce(nc));
+    const sig = complete(nc.order, d, e, nonces(nc));
     if (sig) return sig;
   }
 }
